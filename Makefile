@@ -1,0 +1,51 @@
+# ddb2aurora — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The hashicorp/aws provider: a filesystem mirror when one is found (offline machines),
+# otherwise the registry. Override with TF_PLUGIN_DIR=... or TF_PLUGIN_DIR= to use the registry.
+TF_PLUGIN_DIR ?= $(shell find / -maxdepth 3 -name tf-plugins -type d 2>/dev/null | head -1)
+export TF_PLUGIN_DIR
+export TF_IN_AUTOMATION := 1
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create .venv with the project and its dev tools
+
+.PHONY: build
+build: venv ## build dist/<function>.zip for the three Lambda functions (reproducible)
+	$(PY) scripts/build_zips.py
+
+.PHONY: fmt
+fmt: venv ## format Python and Terraform in place
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive terraform
+
+.PHONY: lint-py
+lint-py: venv ## ruff (lint + format check) and mypy on functions/
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: unit
+unit: venv ## unit tests (pure core and handlers; no servers)
+	$(PY) -m pytest tests/unit -q
+
+.PHONY: integration
+integration: venv ## tests against a real MariaDB started for the session
+	$(PY) -m pytest tests/integration -q
+
+.PHONY: test
+test: lint-py unit integration ## everything CI runs
