@@ -1,0 +1,170 @@
+variable "name" {
+  description = "Name prefix for every resource this module creates (VPC, subnets, endpoints, security groups, flow log)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,39}$", var.name))
+    error_message = "name must start with a letter and hold 1-40 letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# VPC and subnets
+################################################################################
+
+variable "create_vpc" {
+  description = "Create a VPC with private subnets. Set false to use an existing VPC given by vpc_id, private_subnet_ids and route_table_ids."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC created when create_vpc is true."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block, for example 10.42.0.0/16."
+  }
+}
+
+variable "private_subnet_cidrs" {
+  description = "CIDR blocks of the private subnets created when create_vpc is true: one subnet per block, spread over azs. At least two, so Aurora and the loader span two Availability Zones."
+  type        = list(string)
+  default     = ["10.42.0.0/20", "10.42.16.0/20"]
+
+  validation {
+    condition     = length(var.private_subnet_cidrs) >= 2
+    error_message = "private_subnet_cidrs needs at least two CIDR blocks (one private subnet in each of at least two Availability Zones)."
+  }
+
+  validation {
+    condition     = alltrue([for cidr in var.private_subnet_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "every entry of private_subnet_cidrs must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "azs" {
+  description = "Availability Zones for the private subnets (create_vpc = true). Empty: the first available zones of the region, one per subnet."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.azs) == 0 || length(distinct(var.azs)) >= 2
+    error_message = "azs must name at least two distinct Availability Zones (or be empty to use the region's first zones)."
+  }
+}
+
+variable "vpc_id" {
+  description = "ID of an existing VPC (create_vpc = false)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_id == null || can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must look like vpc-0123abcd."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "IDs of existing private subnets in at least two Availability Zones (create_vpc = false)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.private_subnet_ids) == 0 || length(var.private_subnet_ids) >= 2
+    error_message = "private_subnet_ids needs at least two subnets (in two Availability Zones)."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "every entry of private_subnet_ids must look like subnet-0123abcd."
+  }
+}
+
+variable "route_table_ids" {
+  description = "Route tables of the existing private subnets (create_vpc = false); the S3 gateway endpoint is added to them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.route_table_ids : can(regex("^rtb-[0-9a-f]+$", id))])
+    error_message = "every entry of route_table_ids must look like rtb-0123abcd."
+  }
+}
+
+################################################################################
+# VPC endpoints
+################################################################################
+
+variable "create_s3_endpoint" {
+  description = "Create an S3 gateway endpoint on the private route tables (the loader and Aurora's LOAD DATA FROM S3 reach S3 without NAT). Set false when the VPC already has one."
+  type        = bool
+  default     = true
+}
+
+variable "create_secretsmanager_endpoint" {
+  description = "Create a Secrets Manager interface endpoint with private DNS in the private subnets. Set false when the VPC already has one (a second endpoint with private DNS would conflict)."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Security groups
+################################################################################
+
+variable "create_security_groups" {
+  description = "Create the loader security group (egress only) and the Aurora security group (3306 from the loader only)."
+  type        = bool
+  default     = true
+}
+
+variable "aurora_port" {
+  description = "Port Aurora listens on; the only port the loader may open to it."
+  type        = number
+  default     = 3306
+
+  validation {
+    condition     = var.aurora_port >= 1150 && var.aurora_port <= 65535
+    error_message = "aurora_port must be between 1150 and 65535 (the range RDS accepts)."
+  }
+}
+
+################################################################################
+# Flow log
+################################################################################
+
+variable "create_flow_log" {
+  description = "Record the VPC's traffic (ACCEPT and REJECT) to a CloudWatch log group. Applies to the VPC this module creates, or to vpc_id."
+  type        = bool
+  default     = true
+}
+
+variable "flow_log_retention_in_days" {
+  description = "Retention of the flow log's CloudWatch log group, in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_in_days)
+    error_message = "flow_log_retention_in_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "flow_log_kms_key_arn" {
+  description = "KMS key ARN that encrypts the flow log's log group. Null: CloudWatch Logs' default encryption (the key policy must allow logs.<region>.amazonaws.com when given)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.flow_log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:", var.flow_log_kms_key_arn))
+    error_message = "flow_log_kms_key_arn must be a KMS key ARN (arn:aws:kms:...)."
+  }
+}
