@@ -1,0 +1,15 @@
+locals {
+  mapping = jsondecode(var.table_mapping)
+}
+
+# A String parameter rather than an environment variable: Lambda environments stop at 4 KB,
+# and one parameter serves both the transform and the loader. The mapping holds no secret.
+resource "aws_ssm_parameter" "this" {
+  name        = var.parameter_name
+  description = "ddb2aurora table mapping ${local.mapping.source_table} -> ${local.mapping.target_table}"
+  type        = "String"
+  tier        = "Intelligent-Tiering"
+  data_type   = "text"
+  value       = jsonencode(local.mapping)
+  tags        = var.tags
+}
