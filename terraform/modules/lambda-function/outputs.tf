@@ -27,3 +27,13 @@ output "log_group_arn" {
   description = "ARN of the function's log group."
   value       = try(aws_cloudwatch_log_group.this.arn, null)
 }
+
+output "handler" {
+  description = "Handler string of the function."
+  value       = try(aws_lambda_function.this.handler, null)
+}
+
+output "environment_variables" {
+  description = "Environment of the function (never holds secrets)."
+  value       = try(aws_lambda_function.this.environment[0].variables, {})
+}
