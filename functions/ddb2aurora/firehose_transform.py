@@ -1,0 +1,106 @@
+"""Firehose data transformation: change records (JSON lines) to CSV rows.
+
+Every input record gets exactly one result with its recordId: ``Ok`` with the CSV row,
+``Dropped`` only for what the mapping says to ignore (TTL deletes with
+``ignore_ttl_deletes``), and ``ProcessingFailed`` with the original data for anything that
+cannot be loaded (Firehose then writes it under the error prefix, where ``replay`` finds
+it). One bad record never fails the invocation. The response stays under Firehose's
+6 MB limit: if converted rows would not fit, the remaining records are returned as
+``ProcessingFailed`` (with their original, smaller data) rather than losing the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddb2aurora.change_record import ChangeRecord, ChangeRecordError
+from ddb2aurora.csv_dialect import encode_row
+from ddb2aurora.mapping import RecordRejected, TableMapping
+
+RESPONSE_LIMIT_BYTES = 6_000_000
+# recordId, result and JSON punctuation per record, generously
+_PER_RECORD_OVERHEAD = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    record_id: str
+    reason: str
+    seq: str | None = None
+
+
+@dataclass(slots=True)
+class TransformOutcome:
+    records: list[dict[str, str]] = field(default_factory=list)
+    ok: int = 0
+    dropped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    def response(self) -> dict[str, Any]:
+        return {"records": self.records}
+
+
+def csv_line(record: ChangeRecord, mapping: TableMapping) -> bytes:
+    """The CSV row for one change record; raise RecordRejected with the reason."""
+    if mapping.source_table is not None and record.source != mapping.source_table:
+        raise RecordRejected(
+            f"record from table {record.source!r}, mapping is for {mapping.source_table!r}"
+        )
+    if record.op == "upsert":
+        assert record.image is not None  # noqa: S101 - ChangeRecord.from_json guarantees it
+        values = mapping.row(record.image)
+    else:
+        values = mapping.key_row(record.keys)
+    values += [record.op, record.seq, str(record.ts), record.event_id]
+    try:
+        return encode_row(values).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordRejected(f"a value is not valid Unicode: {exc.reason}") from exc
+
+
+def transform(records: Sequence[Mapping[str, Any]], mapping: TableMapping) -> TransformOutcome:
+    """Transform one Firehose batch (the event's ``records``)."""
+    outcome = TransformOutcome()
+    reserved = sum(len(r.get("data", "")) + _PER_RECORD_OVERHEAD for r in records)
+    used = 0
+    for raw in records:
+        record_id = str(raw["recordId"])
+        data = str(raw.get("data", ""))
+        reserved -= len(data) + _PER_RECORD_OVERHEAD
+        result, payload, failure = _transform_one(record_id, data, mapping)
+        if result == "Ok" and used + len(payload) + reserved > RESPONSE_LIMIT_BYTES:
+            result, payload = "ProcessingFailed", data
+            failure = Failure(record_id, "response would exceed Firehose's 6 MB limit")
+        used += len(payload) + _PER_RECORD_OVERHEAD
+        outcome.records.append({"recordId": record_id, "result": result, "data": payload})
+        if failure is not None:
+            outcome.failures.append(failure)
+        elif result == "Ok":
+            outcome.ok += 1
+        else:
+            outcome.dropped += 1
+    return outcome
+
+
+def _transform_one(
+    record_id: str, data: str, mapping: TableMapping
+) -> tuple[str, str, Failure | None]:
+    try:
+        line = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return "ProcessingFailed", data, Failure(record_id, "data is not valid base64")
+    try:
+        record = ChangeRecord.from_json(line)
+    except ChangeRecordError as exc:
+        return "ProcessingFailed", data, Failure(record_id, f"not a change record: {exc}")
+    if record.op == "delete" and record.ttl_delete and mapping.ignore_ttl_deletes:
+        return "Dropped", "", None
+    try:
+        row = csv_line(record, mapping)
+    except RecordRejected as exc:
+        return "ProcessingFailed", data, Failure(record_id, str(exc), record.seq)
+    return "Ok", base64.b64encode(row).decode("ascii"), None
