@@ -45,7 +45,26 @@ unit: venv ## unit tests (pure core and handlers; no servers)
 
 .PHONY: integration
 integration: venv ## tests against a real MariaDB started for the session
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q -m "not localstack and not long"
 
 .PHONY: test
 test: lint-py unit integration ## everything CI runs
+
+# ---- the local stack (moto + MariaDB + Terraform + the local data plane); state in $(STATE_DIR)
+STATE_DIR ?= .local
+
+.PHONY: up
+up: build ## start the local stack (moto, MariaDB, terraform apply, data plane); prints .local/stack.json
+	$(PY) -m scripts.local.stack up --state-dir $(STATE_DIR)
+
+.PHONY: down
+down: venv ## stop the local stack, terraform destroy, remove .local/
+	$(PY) -m scripts.local.stack down --state-dir $(STATE_DIR)
+
+.PHONY: status
+status: venv ## show what of the local stack is running
+	$(PY) -m scripts.local.stack status --state-dir $(STATE_DIR)
+
+.PHONY: drain
+drain: venv ## process everything pending on the local stack; non-zero with the reason when stuck
+	$(PY) -m scripts.local.dataplane drain --state-dir $(STATE_DIR)
