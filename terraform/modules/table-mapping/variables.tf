@@ -13,25 +13,30 @@ variable "table_mapping" {
 
   validation {
     condition = try(length(setsubtract(keys(jsondecode(var.table_mapping)), [
-      "$schema", "description", "source_table", "target_table", "keys", "write_mode", "delete_mode",
+      "description", "source_table", "target_table", "keys", "write_mode", "delete_mode",
       "ignore_ttl_deletes", "json_attributes", "columns", "record_schema",
     ])) == 0, true)
-    error_message = "table_mapping: unknown field(s) ${try(join(", ", [for k in setsubtract(keys(jsondecode(var.table_mapping)), ["$schema", "description", "source_table", "target_table", "keys", "write_mode", "delete_mode", "ignore_ttl_deletes", "json_attributes", "columns", "record_schema"]) : "'${k}'"]), "")}."
+    error_message = "table_mapping: unknown field(s) ${try(join(", ", [for k in setsubtract(keys(jsondecode(var.table_mapping)), ["description", "source_table", "target_table", "keys", "write_mode", "delete_mode", "ignore_ttl_deletes", "json_attributes", "columns", "record_schema"]) : "'${k}'"]), "")}."
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).source_table), "\"") && can(regex("^[A-Za-z0-9_.-]{3,255}$", jsondecode(var.table_mapping).source_table)), !can(keys(jsondecode(var.table_mapping))))
-    error_message = "table_mapping: 'source_table' must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)."
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).source_table), "\"") && can(regex("^[A-Za-z0-9_.-]{3,255}$", jsondecode(var.table_mapping).source_table)), !can(jsondecode(var.table_mapping).source_table))
+    error_message = "table_mapping: 'source_table', when given, must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)."
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).target_table), "\"") && can(regex("^[A-Za-z_][A-Za-z0-9_]{0,63}$", jsondecode(var.table_mapping).target_table)), !can(keys(jsondecode(var.table_mapping))))
-    error_message = "table_mapping: 'target_table' must be an identifier matching ^[A-Za-z_][A-Za-z0-9_]{0,63}$."
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).target_table), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,51}$", jsondecode(var.table_mapping).target_table)), !can(keys(jsondecode(var.table_mapping))))
+    error_message = "table_mapping: 'target_table' must be an identifier matching ^[A-Za-z][A-Za-z0-9_]{0,51}$ (room is left for the __tombstones suffix)."
   }
 
   validation {
     condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).keys), "[") && length(jsondecode(var.table_mapping).keys) > 0, !can(keys(jsondecode(var.table_mapping))))
     error_message = "table_mapping: 'keys' must list at least one column."
+  }
+
+  validation {
+    condition     = try(length(jsondecode(var.table_mapping).keys) <= 4, true)
+    error_message = "table_mapping: 'keys' may list at most 4 columns."
   }
 
   validation {
@@ -63,13 +68,13 @@ variable "table_mapping" {
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).json_attributes), "[") && alltrue([for a in jsondecode(var.table_mapping).json_attributes : startswith(jsonencode(a), "\"") && length(a) > 0]), !can(jsondecode(var.table_mapping).json_attributes))
-    error_message = "table_mapping: 'json_attributes' must be a list of attribute names."
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).json_attributes), "[") && alltrue([for a in jsondecode(var.table_mapping).json_attributes : startswith(jsonencode(a), "\"") && length(a) > 0]) && length(distinct(jsondecode(var.table_mapping).json_attributes)) == length(jsondecode(var.table_mapping).json_attributes), !can(jsondecode(var.table_mapping).json_attributes))
+    error_message = "table_mapping: 'json_attributes' must be a list of distinct attribute names."
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).columns), "[") && length(jsondecode(var.table_mapping).columns) > 0 && alltrue([for c in jsondecode(var.table_mapping).columns : startswith(jsonencode(c), "{")]), !can(keys(jsondecode(var.table_mapping))))
-    error_message = "table_mapping: 'columns' must list at least one column object."
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).columns), "[") && length(jsondecode(var.table_mapping).columns) > 0 && length(jsondecode(var.table_mapping).columns) <= 1000 && alltrue([for c in jsondecode(var.table_mapping).columns : startswith(jsonencode(c), "{")]), !can(keys(jsondecode(var.table_mapping))))
+    error_message = "table_mapping: 'columns' must list 1 to 1000 column objects."
   }
 
   validation {
@@ -77,7 +82,7 @@ variable "table_mapping" {
       for i, c in jsondecode(var.table_mapping).columns : i
       if !(startswith(jsonencode(try(c.name, 0)), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].name" if !(startswith(jsonencode(try(c.name, 0)), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))]), "a column name")} must be an identifier matching ^[A-Za-z_][A-Za-z0-9_]{0,63}$ that does not start with '_' (reserved for the replication metadata columns)."
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].name" if !(startswith(jsonencode(try(c.name, 0)), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))]), "a column name")} must be an identifier matching ^[A-Za-z][A-Za-z0-9_]{0,63}$; a leading '_' is reserved (reserved for the replication metadata columns)."
   }
 
   validation {
@@ -88,17 +93,17 @@ variable "table_mapping" {
   validation {
     condition = try(length([
       for i, c in jsondecode(var.table_mapping).columns : i
-      if !can(regex("(?i)^(((TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)( UNSIGNED)?)|((DECIMAL|NUMERIC)\\([0-9]{1,2}(, ?[0-9]{1,2})?\\))|((VARCHAR|CHAR|VARBINARY|BINARY)\\([0-9]{1,5}\\))|((DATETIME|TIMESTAMP|TIME)(\\([0-6]\\))?)|FLOAT|DOUBLE|BOOLEAN|BOOL|DATE|YEAR|TINYTEXT|TEXT|MEDIUMTEXT|LONGTEXT|BLOB|MEDIUMBLOB|LONGBLOB|JSON)$", c.type))
+      if !can(regex("(?i)^\\s*(((TINYINT|SMALLINT|INT|BIGINT)(\\s+UNSIGNED)?)|((DECIMAL|NUMERIC)\\([0-9]{1,2}(,\\s*[0-9]{1,2})?\\))|((VARCHAR|VARBINARY)\\([1-9][0-9]{0,4}\\))|(DATETIME(\\([0-6]\\))?)|DOUBLE|BOOLEAN|BOOL|DATE|TEXT|MEDIUMTEXT|LONGTEXT|BLOB|MEDIUMBLOB|LONGBLOB|JSON)\\s*$", c.type))
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].type ${jsonencode(try(c.type, null))}" if !can(regex("(?i)^(((TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)( UNSIGNED)?)|((DECIMAL|NUMERIC)\\([0-9]{1,2}(, ?[0-9]{1,2})?\\))|((VARCHAR|CHAR|VARBINARY|BINARY)\\([0-9]{1,5}\\))|((DATETIME|TIMESTAMP|TIME)(\\([0-6]\\))?)|FLOAT|DOUBLE|BOOLEAN|BOOL|DATE|YEAR|TINYTEXT|TEXT|MEDIUMTEXT|LONGTEXT|BLOB|MEDIUMBLOB|LONGBLOB|JSON)$", c.type))]), "a column type")} is not a supported MySQL type (for example VARCHAR(255), INT, BIGINT UNSIGNED, DECIMAL(10,2), DATETIME(3), TEXT, JSON)."
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].type ${jsonencode(try(c.type, null))}" if !can(regex("(?i)^\\s*(((TINYINT|SMALLINT|INT|BIGINT)(\\s+UNSIGNED)?)|((DECIMAL|NUMERIC)\\([0-9]{1,2}(,\\s*[0-9]{1,2})?\\))|((VARCHAR|VARBINARY)\\([1-9][0-9]{0,4}\\))|(DATETIME(\\([0-6]\\))?)|DOUBLE|BOOLEAN|BOOL|DATE|TEXT|MEDIUMTEXT|LONGTEXT|BLOB|MEDIUMBLOB|LONGBLOB|JSON)\\s*$", c.type))]), "a column type")} is not a supported MySQL type (VARCHAR(n), TEXT, MEDIUMTEXT, LONGTEXT, TINYINT/SMALLINT/INT/BIGINT [UNSIGNED], DECIMAL(p,s), DOUBLE, BOOLEAN, DATE, DATETIME(0-6), JSON, VARBINARY(n), BLOB, MEDIUMBLOB or LONGBLOB)."
   }
 
   validation {
     condition = try(length([
       for i, c in jsondecode(var.table_mapping).columns : i
-      if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") && length(p) > 0]))
+      if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].path" if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") && length(p) > 0]))]), "a column path")} must be a non-empty list of attribute names (the path into the item)."
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].path" if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))]), "a column path")} must list 1 to 32 attribute names or list indexes (the path into the item)."
   }
 
   validation {
@@ -126,8 +131,29 @@ variable "table_mapping" {
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).record_schema), "{"), !can(keys(jsondecode(var.table_mapping))))
-    error_message = "table_mapping: 'record_schema' must be a JSON Schema object."
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).record_schema), "{"), !can(jsondecode(var.table_mapping).record_schema))
+    error_message = "table_mapping: 'record_schema' must be a JSON Schema object when given."
+  }
+
+  validation {
+    condition = try(length([
+      for i, k in jsondecode(var.table_mapping).keys : i
+      if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), "\"") && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0
+    ]) == 0, true)
+    error_message = "table_mapping: ${try(join(", ", [for i, k in jsondecode(var.table_mapping).keys : "keys[${i}] ${jsonencode(k)}" if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), "\"") && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0]), "a key")} must map a top-level attribute that is not a JSON attribute."
+  }
+
+  validation {
+    condition = try(length([
+      for i, c in jsondecode(var.table_mapping).columns : i
+      if try(c.format, null) != null && !can(regex("(?i)^\\s*(DATE|DATETIME(\\([0-6]\\))?)\\s*$", c.type))
+    ]) == 0, true)
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].format" if try(c.format, null) != null && !can(regex("(?i)^\\s*(DATE|DATETIME(\\([0-6]\\))?)\\s*$", c.type))]), "a column format")}: only DATETIME and DATE columns take a format."
+  }
+
+  validation {
+    condition     = try(!(jsondecode(var.table_mapping).write_mode == "append" && jsondecode(var.table_mapping).delete_mode == "hard"), true)
+    error_message = "table_mapping: 'delete_mode' must be \"soft\" with write_mode \"append\" (append mode records deletes as rows)."
   }
 
   validation {

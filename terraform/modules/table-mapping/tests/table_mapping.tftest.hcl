@@ -8,8 +8,8 @@ mock_provider "aws" {
 
 variables {
   parameter_name = "/ddb2aurora/mappings/web_analytics"
-  table_mapping  = file("../../tests/fixtures/web_analytics.json")
-  sample         = jsondecode(file("../../tests/fixtures/web_analytics.json"))
+  table_mapping  = file("../../../mappings/web_analytics.json")
+  sample         = jsondecode(file("../../../mappings/web_analytics.json"))
 }
 
 run "stores_the_sample_mapping_minified" {
@@ -126,6 +126,36 @@ run "rejects_an_unknown_field" {
 
   variables {
     table_mapping = jsonencode(merge(var.sample, { colums = [] }))
+  }
+
+  expect_failures = [var.table_mapping]
+}
+
+run "rejects_a_key_inside_a_json_attribute" {
+  command = plan
+
+  variables {
+    table_mapping = jsonencode(merge(var.sample, { keys = ["page_id", "hits"] }))
+  }
+
+  expect_failures = [var.table_mapping]
+}
+
+run "rejects_a_format_on_a_non_datetime_column" {
+  command = plan
+
+  variables {
+    table_mapping = jsonencode(merge(var.sample, { columns = concat(var.sample.columns, [{ name = "x", type = "INT", path = ["x"], format = "epoch_millis" }]) }))
+  }
+
+  expect_failures = [var.table_mapping]
+}
+
+run "rejects_hard_deletes_in_append_mode" {
+  command = plan
+
+  variables {
+    table_mapping = jsonencode(merge(var.sample, { write_mode = "append", delete_mode = "hard" }))
   }
 
   expect_failures = [var.table_mapping]
