@@ -1,6 +1,6 @@
 output "cluster_id" {
-  description = "Cluster identifier (created or existing_cluster_identifier)."
-  value       = var.create ? try(aws_rds_cluster.this[0].id, null) : var.existing_cluster_identifier
+  description = "Cluster identifier (created or existing_cluster_identifier); known at plan time, so alarms can be counted on it."
+  value       = var.create ? try(aws_rds_cluster.this[0].cluster_identifier, null) : var.existing_cluster_identifier
 }
 
 output "cluster_arn" {
