@@ -185,14 +185,18 @@ def _write_json(path: Path, data: Mapping[str, Any], mode: int = 0o600) -> None:
 # ---- moto ---------------------------------------------------------------------------------
 
 
-def _moto_program() -> str:
-    beside_python = Path(sys.executable).parent / "moto_server"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("moto_server")
-    if found is None:
-        raise StackError("moto_server not found: run `make venv` (moto[server] is a dev extra)")
-    return found
+def _moto_command(port: int) -> list[str]:
+    """moto server through the data plane's launcher, which switches off moto's own
+    in-process Lambda delivery (it would swallow the stream records the data plane reads)."""
+    return [
+        sys.executable,
+        "-m",
+        "scripts.local.dataplane.moto_server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
 
 
 def start_moto(paths: StatePaths) -> str:
@@ -202,7 +206,7 @@ def start_moto(paths: StatePaths) -> str:
         return str(known["url"])
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    pid = _spawn([_moto_program(), "-H", "127.0.0.1", "-p", str(port)], paths.logs / "moto.log")
+    pid = _spawn(_moto_command(port), paths.logs / "moto.log")
     _write_json(paths.moto_json, {"pid": pid, "url": url})
     deadline = time.monotonic() + MOTO_READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
