@@ -1,5 +1,8 @@
 """The change record: what stream_processor sends through Firehose, one JSON object per line.
 
+An upsert carries the new image; a delete carries the old image when the stream has
+one (NEW_AND_OLD_IMAGES), so a soft-deleted row keeps the item's last values whatever
+order objects are applied in.
 Images and keys stay in DynamoDB's typed JSON (``{"S": "x"}``, ``{"N": "1.50"}``) so that
 nothing is lost between the stream and the transform: numbers keep every digit, binary
 stays base64, sets stay sets.
@@ -77,6 +80,8 @@ class ChangeRecord:
         image = body.get("image")
         if op == "upsert" and not isinstance(image, dict):
             raise ChangeRecordError("field 'image' must be an object for an upsert")
+        if image is not None and not isinstance(image, dict):
+            raise ChangeRecordError("field 'image' must be an object")
         ttl_delete = body.get("ttl_delete", False)
         if not isinstance(ttl_delete, bool):
             raise ChangeRecordError("field 'ttl_delete' must be a boolean")
@@ -87,6 +92,6 @@ class ChangeRecord:
             ts=ts,
             event_id=event_id,
             source=source,
-            image=image if op == "upsert" else None,
+            image=image,
             ttl_delete=ttl_delete,
         )

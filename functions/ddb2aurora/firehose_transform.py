@@ -54,12 +54,29 @@ def csv_line(record: ChangeRecord, mapping: TableMapping) -> bytes:
         assert record.image is not None  # noqa: S101 - ChangeRecord.from_json guarantees it
         values = mapping.row(record.image)
     else:
-        values = mapping.key_row(record.keys)
+        values = _delete_values(record, mapping)
     values += [record.op, record.seq, str(record.ts), record.event_id]
     try:
         return encode_row(values).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RecordRejected(f"a value is not valid Unicode: {exc.reason}") from exc
+
+
+def _delete_values(record: ChangeRecord, mapping: TableMapping) -> list[str | bytes | None]:
+    """A delete keeps the item's last values (its old image) when they map to the same
+    key; otherwise only the keys. A delete is never rejected for what it removes."""
+    keys_only = mapping.key_row(record.keys)
+    if record.image is None:
+        return keys_only
+    try:
+        values = mapping.row(record.image)
+    except RecordRejected:
+        return keys_only
+    key_names = set(mapping.keys)
+    for index, column in enumerate(mapping.columns):
+        if column.name in key_names and values[index] != keys_only[index]:
+            return keys_only
+    return values
 
 
 def transform(records: Sequence[Mapping[str, Any]], mapping: TableMapping) -> TransformOutcome:

@@ -18,7 +18,9 @@ from ddb2aurora.sql_types import Dialect, Kind, key_collation, quote_identifier
 MANIFEST_TABLE = "_ddb2aurora_manifest"
 STAGING_TABLE = "_ddb2aurora_staging"
 LATEST_TABLE = "_ddb2aurora_latest"
-_EVENT_TIME = "FROM_UNIXTIME(s.`_ts` / 1000)"
+# Both independent of the session time zone: event time from epoch ms, load time in UTC.
+_EVENT_TIME = "(TIMESTAMP'1970-01-01 00:00:00' + INTERVAL s.`_ts` * 1000 MICROSECOND)"
+_NOW = "UTC_TIMESTAMP(3)"
 _TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 
 
@@ -151,17 +153,15 @@ def _guarded_upsert(mapping: TableMapping, source: str, where: str, soft: bool) 
     for name in names:
         if name in keys:
             continue
-        incoming = f"VALUES({name})"
-        if soft:
-            # a soft delete keeps the last known values; only upserts change them
-            incoming = f"IF(VALUES(`_deleted_at`) IS NULL, VALUES({name}), {target}.{name})"
-        assignments.append(f"{target}.{name} = IF({newer}, {incoming}, {target}.{name})")
+        # the newest change sets every column: a soft delete brings the item's last
+        # values (its old image), so the result never depends on arrival order
+        assignments.append(f"{target}.{name} = IF({newer}, VALUES({name}), {target}.{name})")
     for meta in ("`_event_ts`", "`_deleted_at`", "`_loaded_at`"):
         assignments.append(f"{target}.{meta} = IF({newer}, VALUES({meta}), {target}.{meta})")
     assignments.append(f"{target}.`_seq` = GREATEST({target}.`_seq`, VALUES(`_seq`))")
     return (
         f"INSERT INTO {target} ({', '.join(names)}, `_seq`, `_event_ts`, `_deleted_at`, "
-        f"`_loaded_at`) SELECT {select}, s.`_seq`, {_EVENT_TIME}, {deleted}, NOW(3) "
+        f"`_loaded_at`) SELECT {select}, s.`_seq`, {_EVENT_TIME}, {deleted}, {_NOW} "
         f"{source}{where} ON DUPLICATE KEY UPDATE {', '.join(assignments)}"
     )
 
@@ -182,7 +182,7 @@ def merge_plan(mapping: TableMapping) -> MergePlan:
             (
                 f"INSERT INTO {target} ({names}, `_op`, `_seq`, `_event_ts`, `_deleted_at`, "
                 f"`_loaded_at`) SELECT {select}, s.`_op`, s.`_seq`, {_EVENT_TIME}, "
-                f"IF(s.`_op` = 'delete', {_EVENT_TIME}, NULL), NOW(3) FROM {STAGING_TABLE} s "
+                f"IF(s.`_op` = 'delete', {_EVENT_TIME}, NULL), {_NOW} FROM {STAGING_TABLE} s "
                 f"ON DUPLICATE KEY UPDATE {target}.`_seq` = {target}.`_seq`",
             )
         )
@@ -221,7 +221,7 @@ def claim_object() -> str:
     return (
         f"INSERT INTO {quote_identifier(MANIFEST_TABLE)} "
         "(`object_id`, `bucket`, `object_key`, `etag`, `target_table`, `row_count`, `loaded_at`) "
-        "VALUES (%s, %s, %s, %s, %s, 0, NOW(3))"
+        f"VALUES (%s, %s, %s, %s, %s, 0, {_NOW})"
     )
 
 
