@@ -65,6 +65,10 @@ down: venv ## stop the local stack, terraform destroy, remove .local/
 status: venv ## show what of the local stack is running
 	$(PY) -m scripts.local.stack status --state-dir $(STATE_DIR)
 
+.PHONY: demo
+demo: up ## the local demo: 10,000 sample page views in, updates and deletes, drain, summary table
+	$(PY) -m scripts.local.demo --state-dir $(STATE_DIR) $(if $(ITEMS),--items $(ITEMS))
+
 .PHONY: drain
 drain: venv ## process everything pending on the local stack; non-zero with the reason when stuck
 	$(PY) -m scripts.local.dataplane drain --state-dir $(STATE_DIR)

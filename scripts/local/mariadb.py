@@ -33,8 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -417,6 +419,20 @@ def connect(
         **ssl_options,  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
+
+
+def connect_view(view: Mapping[str, Any], *, ssl: bool = True, **options: object) -> Any:
+    """A PyMySQL connection from a ``public_view`` dict (as stack.json holds it)."""
+    fields = {name: view[name] for name in ("host", "port", "user", "password", "database")}
+    stand_in = Connection(
+        **fields,
+        socket=str(view.get("socket", "")),
+        ssl_ca=str(view.get("ssl_ca", "")),
+        admin_user="",
+        admin_password="",
+        pid=0,
+    )
+    return connect(stand_in, ssl=ssl and bool(stand_in.ssl_ca), **options)
 
 
 def public_view(connection: Connection) -> dict[str, object]:

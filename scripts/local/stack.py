@@ -412,7 +412,7 @@ def destroy_terraform(
 # ---- the database secret ------------------------------------------------------------------
 
 
-def _boto_client(service: str, endpoint: str) -> Any:
+def boto_client(service: str, endpoint: str) -> Any:
     import boto3
 
     return boto3.client(
@@ -426,7 +426,7 @@ def _boto_client(service: str, endpoint: str) -> Any:
 
 def store_db_secret(endpoint: str, secret_arn: str, user: str, password: str) -> None:
     """Put the MariaDB credentials where the loader looks (Aurora's managed secret shape)."""
-    _boto_client("secretsmanager", endpoint).put_secret_value(
+    boto_client("secretsmanager", endpoint).put_secret_value(
         SecretId=secret_arn, SecretString=json.dumps({"username": user, "password": password})
     )
 
