@@ -122,8 +122,8 @@ def epoch_ms(approximate_creation_date_time: Any) -> int:
 def to_change_record(stream_record: Mapping[str, Any], fetch_item: ItemFetcher) -> ChangeRecord:
     """One stream record as a change record. INSERT and MODIFY become upserts of the new
     image; without one (KEYS_ONLY or OLD_IMAGE streams) the item is read with a consistent
-    GetItem, and an item that is already gone becomes a delete. REMOVE becomes a delete,
-    flagged ``ttl_delete`` when DynamoDB's TTL removed the item."""
+    GetItem, and an item that is already gone becomes a delete. REMOVE becomes a delete
+    carrying the old image when the stream has one, flagged ``ttl_delete`` when DynamoDB's TTL removed the item."""
     change = _field(stream_record, "dynamodb", "")
     event_name = _field(stream_record, "eventName", "")
     source = table_name(_field(stream_record, "eventSourceARN", ""))
@@ -137,7 +137,11 @@ def to_change_record(stream_record: Mapping[str, Any], fetch_item: ItemFetcher) 
         source=source,
     )
     if event_name == "REMOVE":
-        return replace(delete, ttl_delete=stream_record.get("userIdentity") == TTL_IDENTITY)
+        return replace(
+            delete,
+            image=change.get("OldImage"),  # the last values, kept by soft deletes
+            ttl_delete=stream_record.get("userIdentity") == TTL_IDENTITY,
+        )
     if event_name not in ("INSERT", "MODIFY"):
         raise StreamEventError(f"eventName must be INSERT, MODIFY or REMOVE, got {event_name!r}")
     image: TypedItem | None = change.get("NewImage")
