@@ -190,12 +190,12 @@ def test_modify_becomes_upsert_of_new_image_not_old() -> None:
     assert (record.op, record.image, record.ttl_delete) == ("upsert", NEW_IMAGE, False)
 
 
-def test_remove_becomes_delete_with_keys_only() -> None:
+def test_remove_becomes_delete_carrying_the_old_image() -> None:
     record = to_change_record(stream_record("REMOVE", 333, old_image=OLD_IMAGE), no_fetch)
     assert (record.op, record.keys, record.image, record.ttl_delete) == (
         "delete",
         KEYS,
-        None,
+        OLD_IMAGE,
         False,
     )
     assert json.loads(record.to_json_line())["op"] == "delete"
@@ -216,7 +216,10 @@ def test_new_image_stream_view() -> None:
     insert = stream_record("INSERT", 1, view="NEW_IMAGE", new_image=NEW_IMAGE)
     remove = stream_record("REMOVE", 2, view="NEW_IMAGE")
     assert to_change_record(insert, no_fetch).image == NEW_IMAGE
-    assert to_change_record(remove, no_fetch).op == "delete"
+    assert (to_change_record(remove, no_fetch).op, to_change_record(remove, no_fetch).image) == (
+        "delete",
+        None,
+    )
 
 
 def test_keys_only_insert_reads_the_item_consistently() -> None:
