@@ -123,7 +123,8 @@ def to_change_record(stream_record: Mapping[str, Any], fetch_item: ItemFetcher) 
     """One stream record as a change record. INSERT and MODIFY become upserts of the new
     image; without one (KEYS_ONLY or OLD_IMAGE streams) the item is read with a consistent
     GetItem, and an item that is already gone becomes a delete. REMOVE becomes a delete
-    carrying the old image when the stream has one, flagged ``ttl_delete`` when DynamoDB's TTL removed the item."""
+    carrying the old image when the stream has one, flagged ``ttl_delete`` when DynamoDB's
+    TTL removed the item."""
     change = _field(stream_record, "dynamodb", "")
     event_name = _field(stream_record, "eventName", "")
     source = table_name(_field(stream_record, "eventSourceARN", ""))
