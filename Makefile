@@ -47,8 +47,12 @@ unit: venv ## unit tests (pure core and handlers; no servers)
 integration: venv ## tests against a real MariaDB started for the session
 	$(PY) -m pytest tests/integration -q -m "not localstack and not long"
 
+.PHONY: localstack-test
+localstack-test: build ## end to end on a throwaway local stack (apply, data through, compare, destroy)
+	$(PY) -m pytest tests/integration -q -m localstack
+
 .PHONY: test
-test: lint-py unit integration ## everything CI runs
+test: lint-py unit integration localstack-test ## everything CI runs
 
 # ---- the local stack (moto + MariaDB + Terraform + the local data plane); state in $(STATE_DIR)
 STATE_DIR ?= .local

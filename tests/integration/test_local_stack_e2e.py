@@ -1,0 +1,456 @@
+"""End to end on the local stack: the root Terraform stack applied to moto, the real zips run
+by the local data plane, MariaDB as Aurora. Writes go to DynamoDB with boto3; after a drain
+the database must equal the state DynamoDB holds.
+
+One stack serves the whole module (applying it is the slow part). Tests use their own
+page_id prefixes, and the ones that break the wiring on purpose run last, followed by the
+destroy check. With LOCALSTACK_ENDPOINT set, the same tests target LocalStack and wait for
+the database instead of draining (not exercised in this project's CI).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.local import stack as local_stack_module
+from scripts.local.compare import Comparison, compare_table, sample_mapping
+from scripts.local.mariadb import connect_view
+from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
+
+pytestmark = pytest.mark.localstack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
+DRAIN_TIMEOUT_SECONDS = 300
+ON_LOCALSTACK = bool(os.environ.get("LOCALSTACK_ENDPOINT"))
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    info: dict[str, Any]
+
+    @property
+    def table(self) -> str:
+        return str(self.info["table_name"])
+
+    @property
+    def bucket(self) -> str:
+        return str(self.info["bucket_name"])
+
+    def client(self, service: str) -> Any:
+        return local_stack_module.boto_client(service, self.info["aws_endpoint_url"])
+
+    def mysql(self) -> Any:
+        return connect_view(self.info["mysql"], autocommit=False)
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        control_url = json.loads((self.state_dir / "dataplane.json").read_text())["control_url"]
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 (loopback control endpoint)
+            control_url + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
+            return json.loads(reply.read() or b"null")
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.control("/stats"))
+
+    def drain(self, *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+        if ON_LOCALSTACK:
+            self._wait_until_agrees()
+            return subprocess.CompletedProcess([], 0, "", "")
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "scripts.local.dataplane", "drain",
+                "--state-dir", str(self.state_dir), "--timeout", str(DRAIN_TIMEOUT_SECONDS),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            check=False,
+        )  # fmt: skip
+        if expect_ok:
+            assert result.returncode == 0, f"drain failed:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def _wait_until_agrees(self) -> None:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while not self.compare().agrees and time.monotonic() < deadline:
+            time.sleep(5)
+
+    def compare(self) -> Comparison:
+        connection = self.mysql()
+        try:
+            return compare_table(self.client("dynamodb"), self.table, connection, sample_mapping())
+        finally:
+            connection.close()
+
+    def write(
+        self, puts: Sequence[dict[str, Any]] = (), deletes: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        dynamodb = self.client("dynamodb")
+        for item in puts:
+            dynamodb.put_item(TableName=self.table, Item=item)
+        for key in deletes:
+            dynamodb.delete_item(TableName=self.table, Key=key)
+
+    def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        connection = self.mysql()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, args)
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    missing = [name for name in ZIPS if not (REPO_ROOT / "dist" / name).exists()]
+    if missing:
+        pytest.fail(f"dist/ lacks {missing}: run `make build` (make localstack-test does)")
+    state_dir = tmp_path_factory.mktemp("local-stack")
+    try:
+        info = local_stack_module.up(state_dir)
+    except local_stack_module.StackError as error:
+        local_stack_module.down(state_dir)
+        pytest.fail(f"the local stack did not come up: {error}", pytrace=False)
+    try:
+        yield Stack(state_dir, info)
+    finally:
+        local_stack_module.down(state_dir, destroy_timeout=120)
+
+
+def _page(prefix: str, item: dict[str, str]) -> dict[str, str]:
+    return {**item, "page_id": f"/{prefix}{item['page_id']}"}
+
+
+def _live_keys(stack: Stack, prefix: str) -> set[tuple[str, str]]:
+    rows = stack.rows(
+        "SELECT page_id, DATE_FORMAT(activity_dt, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')"
+        " FROM web_analytics WHERE _deleted_at IS NULL AND page_id LIKE %s",
+        (f"/{prefix}/%",),
+    )
+    return {(page, stamp[:23] + "Z") for page, stamp in rows}
+
+
+def test_inserts_updates_deletes_and_reinserts_reach_the_database(stack: Stack) -> None:
+    generator = ClickstreamGenerator(seed=1)
+    items = [_page("crud", item) for item in generator.items(120)]
+    updated = [generator.updated(item) for item in items[:30]]
+    deleted = items[30:50]
+    reinserted = [generator.updated(item) for item in items[50:60]]
+    stack.write(puts=[to_dynamodb(item) for item in items])
+    stack.write(puts=[to_dynamodb(item) for item in updated])
+    stack.write(deletes=[key_of(item) for item in deleted + reinserted])
+    stack.write(puts=[to_dynamodb(item) for item in reinserted])  # delete, then re-insert
+    stack.drain()
+
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+    assert comparison.expected_rows >= 100
+    deleted_keys = {(item["page_id"], item["activity_dt"]) for item in deleted}
+    assert not deleted_keys & _live_keys(stack, "crud")
+
+    # A second round on the same keys after a drain: delete again, re-insert again.
+    stack.write(deletes=[key_of(item) for item in reinserted[:5]])
+    stack.drain()
+    stack.write(puts=[to_dynamodb(generator.updated(item)) for item in reinserted[:5]])
+    stack.drain()
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+
+
+@pytest.mark.skipif(ON_LOCALSTACK, reason="the TTL marker is a local data plane hook")
+def test_ttl_removes_are_applied(stack: Stack) -> None:
+    items = [_page("ttl", item) for item in ClickstreamGenerator(seed=2).items(10)]
+    stack.write(puts=[to_dynamodb(item) for item in items])
+    stack.drain()
+    # moto never expires items: mark the next REMOVE of these keys as TTL's, then delete.
+    for item in items[:4]:
+        stack.control(
+            "/inject", {"kind": "ttl_delete", "table_name": stack.table, "keys": key_of(item)}
+        )
+    stack.write(deletes=[key_of(item) for item in items[:4]])
+    stack.drain()
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+    assert len(_live_keys(stack, "ttl")) == 6
+
+
+MALFORMED = {
+    "payload is not JSON": {"payload": {"S": "{not json"}},
+    "Hits missing": {"payload": {"S": json.dumps({"device": {}, "session": {"session_id": "s"}})}},
+    "Hits negative": {
+        "payload": {"S": json.dumps({"Hits": -1, "device": {}, "session": {"session_id": "s"}})}
+    },
+    "country not ISO alpha-2": {
+        "payload": {
+            "S": json.dumps(
+                {
+                    "Hits": 1,
+                    "device": {"location": {"country": "usa"}},
+                    "session": {"session_id": "s"},
+                }
+            )
+        }
+    },
+    "payload missing": {},
+    "payload of the wrong type": {"payload": {"N": "7"}},
+}
+
+
+def _error_records(stack: Stack) -> list[dict[str, Any]]:
+    """Every record Firehose wrote under the error prefix, with its decoded change record."""
+    s3 = stack.client("s3")
+    records = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix="errors/"):
+        for entry in page.get("Contents", []):
+            body = s3.get_object(Bucket=stack.bucket, Key=entry["Key"])["Body"].read().decode()
+            for line in body.splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    record["_key"] = entry["Key"]
+                    record["_change"] = json.loads(base64.b64decode(record["rawData"]))
+                    records.append(record)
+    return records
+
+
+def test_malformed_payloads_land_under_the_error_prefix_with_their_reason(stack: Stack) -> None:
+    before = stack.stats() if not ON_LOCALSTACK else {}
+    items = []
+    for index, (reason, attributes) in enumerate(MALFORMED.items()):
+        item = {
+            "page_id": {"S": f"/malformed/{index}/{reason}"},
+            "activity_dt": {"S": f"2026-11-30T00:00:0{index}.000Z"},
+            **attributes,
+        }
+        items.append(item)
+    # a valid payload under an activity_dt spelled differently from the one the key keeps
+    valid_payload = to_dynamodb(next(ClickstreamGenerator(seed=3).items(1)))["payload"]
+    items.append(
+        {
+            "page_id": {"S": "/malformed/activity_dt"},
+            "activity_dt": {"S": "2026-11-30 00:00:00"},
+            "payload": valid_payload,
+        }
+    )
+    stack.write(puts=items)
+    stack.drain()
+
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+    assert not _live_keys(stack, "malformed")
+    failed = [
+        record
+        for record in _error_records(stack)
+        if str(record["_change"].get("keys", {}).get("page_id", {}).get("S", "")).startswith(
+            "/malformed/"
+        )
+    ]
+    failed_pages = {record["_change"]["keys"]["page_id"]["S"] for record in failed}
+    assert failed_pages == {item["page_id"]["S"] for item in items}
+    assert all(record.get("errorMessage") for record in failed)
+    assert all("/processing-failed/" in record["_key"] for record in failed)
+    if not ON_LOCALSTACK:
+        after = stack.stats()
+        assert after["records_failed"] - before["records_failed"] == len(items)
+
+
+AWKWARD_TEXT = [
+    "comma, separated",
+    'double "quoted"',
+    "single 'quoted'",
+    "back\\slash\\",
+    "new\nline",
+    "carriage\r\nreturn",
+    "tab\tseparated",
+    "nul\x00byte",
+    "\\N",
+    "NULL",
+    "emoji 🦆🚀 and 中文",
+    "trailing space ",
+    "trailing space",
+    "CaseKey",
+    "casekey",
+    "e\u0301",  # e + combining acute: a different key from the precomposed é
+    "\u00e9",
+    "x" * 400,
+]
+
+
+def test_awkward_values_round_trip_exactly(stack: Stack) -> None:
+    items = []
+    for index, text in enumerate(AWKWARD_TEXT):
+        payload = {
+            "Hits": [0, 4294967295][index % 2],
+            "device": {
+                "make": text,
+                "platform": {"name": "" if index % 3 == 0 else text, "version": text[:64]},
+                "location": {"latitude": -90 + index, "longitude": 180 - index, "country": "NZ"},
+            },
+            "session": {"session_id": text[:64], "start_timestamp": 0, "stop_timestamp": 1},
+        }
+        items.append(
+            {
+                "page_id": {"S": f"/awkward/{text}"},
+                "activity_dt": {"S": "2026-11-30T23:59:59.999Z"},
+                "payload": {"S": json.dumps(payload, ensure_ascii=index % 2 == 0)},
+                # attributes outside the mapping must not disturb anything
+                "big": {"N": "12345678901234567890123456789012345678"},
+                "tiny": {"N": "-0.00000000000000000000000000000000000001"},
+                "blob": {"B": b"\x00\xff\x10"},
+                "tags": {"SS": ["a,b", 'c"d']},
+            }
+        )
+    stack.write(puts=items)
+    stack.drain()
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+    assert len(_live_keys(stack, "awkward")) == len(AWKWARD_TEXT)
+
+
+@pytest.mark.skipif(ON_LOCALSTACK, reason="counts loader invocations through the data plane")
+def test_redelivered_s3_event_changes_nothing(stack: Stack) -> None:
+    generator = ClickstreamGenerator(seed=4)
+    items = [_page("redeliver", item) for item in generator.items(5)]
+    stack.write(puts=[to_dynamodb(item) for item in items])
+    stack.drain()
+    s3 = stack.client("s3")
+    first_objects = [
+        entry
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=stack.bucket, Prefix="data/"
+        )
+        for entry in page.get("Contents", [])
+    ]
+    assert first_objects
+    # Newer versions of the same items, so an old object replayed must not roll them back.
+    stack.write(puts=[to_dynamodb(generator.updated(item)) for item in items])
+    stack.drain()
+    snapshot = stack.rows("SELECT * FROM web_analytics ORDER BY page_id, activity_dt")
+    manifest = stack.rows("SELECT COUNT(*) FROM _ddb2aurora_manifest")
+    loads_before = stack.stats()
+
+    for entry in first_objects:  # the same bytes again: a new ObjectCreated, the same ETag
+        s3.copy_object(
+            Bucket=stack.bucket,
+            Key=entry["Key"],
+            CopySource={"Bucket": stack.bucket, "Key": entry["Key"]},
+            MetadataDirective="REPLACE",
+        )
+    stack.drain()
+
+    loads_after = stack.stats()
+    assert _loader_invocations(loads_after) > _loader_invocations(loads_before), (
+        "the replayed objects never reached the loader"
+    )
+    assert stack.rows("SELECT * FROM web_analytics ORDER BY page_id, activity_dt") == snapshot
+    assert stack.rows("SELECT COUNT(*) FROM _ddb2aurora_manifest") == manifest
+    comparison = stack.compare()
+    assert comparison.agrees, comparison.describe()
+
+
+def _loader_invocations(stats: dict[str, Any]) -> int:
+    functions = stats.get("functions", {})
+    return sum(
+        int(counters.get("invocations", 0))
+        for name, counters in functions.items()
+        if "loader" in name
+    )
+
+
+# ---- breaking the wiring must fail (these run last: they leave the stack broken) --------
+
+
+def _replace_in_tree(root: Path, old: str, new: str) -> int:
+    replaced = 0
+    for tf_file in root.rglob("*.tf"):
+        if ".terraform" in tf_file.parts:
+            continue
+        text = tf_file.read_text()
+        if old in text:
+            tf_file.write_text(text.replace(old, new))
+            replaced += text.count(old)
+    return replaced
+
+
+@pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
+def test_a_wrong_handler_string_fails(stack: Stack) -> None:
+    def break_handler(tf_dir: Path) -> None:
+        assert _replace_in_tree(
+            tf_dir, '"firehose_transform.handler"', '"firehose_transform.handle"'
+        )
+
+    local_stack_module.up(stack.state_dir, mutate=break_handler)
+    items = [_page("wronghandler", item) for item in ClickstreamGenerator(seed=5).items(5)]
+    stack.write(puts=[to_dynamodb(item) for item in items])
+    result = stack.drain(expect_ok=False)
+    comparison = stack.compare()
+    assert result.returncode != 0 or not comparison.agrees
+    assert not _live_keys(stack, "wronghandler")
+
+
+@pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
+def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
+    def break_prefix(tf_dir: Path) -> None:
+        assert _replace_in_tree(tf_dir, "filter_prefix = ", 'filter_prefix = "wrong/" # ')
+
+    local_stack_module.up(stack.state_dir, mutate=break_prefix)
+    items = [_page("wrongprefix", item) for item in ClickstreamGenerator(seed=6).items(5)]
+    stack.write(puts=[to_dynamodb(item) for item in items])
+    result = stack.drain(expect_ok=False)
+    comparison = stack.compare()
+    assert result.returncode != 0 or not comparison.agrees
+    assert not _live_keys(stack, "wrongprefix")
+
+
+def test_terraform_destroy_leaves_nothing(stack: Stack) -> None:
+    local_stack_module.stop_dataplane(local_stack_module.StatePaths(stack.state_dir))
+    local_stack_module.destroy_terraform(
+        local_stack_module.StatePaths(stack.state_dir), stack.info["aws_endpoint_url"]
+    )
+    left = {
+        "dynamodb tables": stack.client("dynamodb").list_tables()["TableNames"],
+        "lambda functions": [
+            f["FunctionName"] for f in stack.client("lambda").list_functions()["Functions"]
+        ],
+        "event source mappings": stack.client("lambda").list_event_source_mappings()[
+            "EventSourceMappings"
+        ],
+        "delivery streams": stack.client("firehose").list_delivery_streams()["DeliveryStreamNames"],
+        "buckets": [b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]],
+        "queues": stack.client("sqs").list_queues().get("QueueUrls", []),
+        "db clusters": [
+            c["DBClusterIdentifier"]
+            for c in stack.client("rds").describe_db_clusters()["DBClusters"]
+        ],
+        "db instances": [
+            i["DBInstanceIdentifier"]
+            for i in stack.client("rds").describe_db_instances()["DBInstances"]
+        ],
+        "iam roles": [r["RoleName"] for r in stack.client("iam").list_roles()["Roles"]],
+        "log groups": [
+            g["logGroupName"] for g in stack.client("logs").describe_log_groups()["logGroups"]
+        ],
+        "vpcs": [
+            v["VpcId"]
+            for v in stack.client("ec2").describe_vpcs()["Vpcs"]
+            if not v.get("IsDefault")
+        ],
+        "secrets": [s["Name"] for s in stack.client("secretsmanager").list_secrets()["SecretList"]],
+    }
+    assert {what: found for what, found in left.items() if found} == {}
