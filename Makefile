@@ -51,6 +51,10 @@ integration: venv ## tests against a real MariaDB started for the session
 localstack-test: build ## end to end on a throwaway local stack (apply, data through, compare, destroy)
 	$(PY) -m pytest tests/integration -q -m localstack
 
+.PHONY: aws-test
+aws-test: build ## opt-in real-account stage (DDB2AURORA_AWS_TEST=1 + AWS_PROFILE; refuses in CI)
+	$(PY) scripts/aws_stage.py
+
 .PHONY: test
 test: lint-py unit integration localstack-test ## everything CI runs
 
