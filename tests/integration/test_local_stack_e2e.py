@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -376,15 +377,16 @@ def _loader_invocations(stats: dict[str, Any]) -> int:
 # ---- breaking the wiring must fail (these run last: they leave the stack broken) --------
 
 
-def _replace_in_tree(root: Path, old: str, new: str) -> int:
+def _replace_in_tree(root: Path, pattern: str, replacement: str) -> int:
+    """Edit the copied Terraform tree; returns how many places changed (0 fails the test)."""
     replaced = 0
     for tf_file in root.rglob("*.tf"):
         if ".terraform" in tf_file.parts:
             continue
-        text = tf_file.read_text()
-        if old in text:
-            tf_file.write_text(text.replace(old, new))
-            replaced += text.count(old)
+        text, count = re.subn(pattern, replacement, tf_file.read_text())
+        if count:
+            tf_file.write_text(text)
+            replaced += count
     return replaced
 
 
@@ -392,7 +394,7 @@ def _replace_in_tree(root: Path, old: str, new: str) -> int:
 def test_a_wrong_handler_string_fails(stack: Stack) -> None:
     def break_handler(tf_dir: Path) -> None:
         assert _replace_in_tree(
-            tf_dir, '"firehose_transform.handler"', '"firehose_transform.handle"'
+            tf_dir, r'"firehose_transform\.handler"', '"firehose_transform.handle"'
         )
 
     local_stack_module.up(stack.state_dir, mutate=break_handler)
@@ -407,7 +409,9 @@ def test_a_wrong_handler_string_fails(stack: Stack) -> None:
 @pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
 def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
     def break_prefix(tf_dir: Path) -> None:
-        assert _replace_in_tree(tf_dir, "filter_prefix = ", 'filter_prefix = "wrong/" # ')
+        assert _replace_in_tree(
+            tf_dir, r"filter_prefix\s*=\s*var\.data_prefix", 'filter_prefix = "wrong/"'
+        )
 
     local_stack_module.up(stack.state_dir, mutate=break_prefix)
     items = [_page("wrongprefix", item) for item in ClickstreamGenerator(seed=6).items(5)]
