@@ -10,6 +10,7 @@ data "aws_prefix_list" "s3" {
 }
 
 resource "aws_security_group" "loader" {
+  #checkov:skip=CKV2_AWS_5:attached to the aurora_loader function by the loader module (output loader_security_group_id)
   count = var.create_security_groups ? 1 : 0
 
   name_prefix = "${var.name}-loader-"
@@ -63,6 +64,7 @@ resource "aws_vpc_security_group_egress_rule" "loader_to_endpoints" {
 }
 
 resource "aws_security_group" "aurora" {
+  #checkov:skip=CKV2_AWS_5:attached to the Aurora cluster by the aurora module (output aurora_security_group_id)
   count = var.create_security_groups ? 1 : 0
 
   name_prefix = "${var.name}-aurora-"
