@@ -79,7 +79,11 @@ def _delete_values(record: ChangeRecord, mapping: TableMapping) -> list[str | by
     return values
 
 
-def transform(records: Sequence[Mapping[str, Any]], mapping: TableMapping) -> TransformOutcome:
+def transform(
+    records: Sequence[Mapping[str, Any]],
+    mapping: TableMapping,
+    response_limit_bytes: int = RESPONSE_LIMIT_BYTES,
+) -> TransformOutcome:
     """Transform one Firehose batch (the event's ``records``)."""
     outcome = TransformOutcome()
     reserved = sum(len(r.get("data", "")) + _PER_RECORD_OVERHEAD for r in records)
@@ -89,7 +93,7 @@ def transform(records: Sequence[Mapping[str, Any]], mapping: TableMapping) -> Tr
         data = str(raw.get("data", ""))
         reserved -= len(data) + _PER_RECORD_OVERHEAD
         result, payload, failure = _transform_one(record_id, data, mapping)
-        if result == "Ok" and used + len(payload) + reserved > RESPONSE_LIMIT_BYTES:
+        if result == "Ok" and used + len(payload) + reserved > response_limit_bytes:
             result, payload = "ProcessingFailed", data
             failure = Failure(record_id, "response would exceed Firehose's 6 MB limit")
         used += len(payload) + _PER_RECORD_OVERHEAD
