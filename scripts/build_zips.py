@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        print(f"{shown}  {len(data):>10,} bytes  sha256 {digest}")
+        print(f"{shown!s:<32} {len(data):>10,} bytes  sha256 {digest}")
     return 0
 
 
