@@ -10,7 +10,7 @@ output "parameter_arn" {
 
 output "source_table" {
   description = "DynamoDB table the mapping reads."
-  value       = local.mapping.source_table
+  value       = try(local.mapping.source_table, null)
 }
 
 output "target_table" {
@@ -21,4 +21,19 @@ output "target_table" {
 output "keys" {
   description = "Key columns of the target table."
   value       = local.mapping.keys
+}
+
+output "dynamodb_key_attributes" {
+  description = "The DynamoDB key (hash, then range) the mapping's key columns read: attribute name and type (S, N or B) derived from the column's SQL type."
+  value = [
+    for key in local.mapping.keys : one([
+      for column in local.mapping.columns : {
+        name = column.path[0]
+        type = (
+          can(regex("(?i)^\\s*(TINYINT|SMALLINT|INT|BIGINT|DECIMAL|NUMERIC|DOUBLE|BOOL)", column.type)) ? "N" :
+          can(regex("(?i)^\\s*(VARBINARY|BLOB|MEDIUMBLOB|LONGBLOB)", column.type)) ? "B" : "S"
+        )
+      } if column.name == key
+    ])
+  ]
 }

@@ -29,6 +29,11 @@ run "stores_the_sample_mapping_minified" {
     condition     = output.target_table == "web_analytics" && output.keys == ["page_id", "activity_dt"]
     error_message = "Outputs must expose the target table and keys."
   }
+
+  assert {
+    condition     = output.dynamodb_key_attributes == [{ name = "page_id", type = "S" }, { name = "activity_dt", type = "S" }]
+    error_message = "The DynamoDB key must come from the key columns' attributes and SQL types."
+  }
 }
 
 run "rejects_a_document_that_is_not_json" {
