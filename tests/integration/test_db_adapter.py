@@ -158,3 +158,16 @@ def test_bad_password_is_a_clear_error_without_the_password(
     assert "Access denied" in message
     assert excinfo.value.__cause__ is None
     assert wrong not in repr(Credentials(mariadb.user, wrong))
+
+
+def test_changed_settings_open_a_new_connection(
+    mariadb: Any, settings: DatabaseSettings, credentials: list[Credentials]
+) -> None:
+    encrypted = db.get_connection(settings, provider(mariadb, credentials))
+    without_tls = replace(settings, tls_mode="disabled")
+    plain = db.get_connection(without_tls, provider(mariadb, credentials))
+    assert plain is not encrypted
+    assert encrypted.open is False
+    with plain.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        assert cursor.fetchone()[1] == ""

@@ -29,6 +29,7 @@ CredentialsProvider = Callable[[DatabaseSettings], Credentials]
 Connection = Any  # pymysql.connections.Connection; PyMySQL ships no type information
 
 _cached_connection: Connection | None = None
+_cached_for: DatabaseSettings | None = None
 
 
 class DatabaseConnectError(Exception):
@@ -98,8 +99,11 @@ def open_connection(settings: DatabaseSettings, credentials: Credentials) -> Con
 def get_connection(
     settings: DatabaseSettings, credentials: CredentialsProvider = resolve_credentials
 ) -> Connection:
-    """The cached connection if it still answers a ping, else a new one (now cached)."""
-    global _cached_connection  # noqa: PLW0603 - one connection per execution environment
+    """The cached connection if it is for these settings and still answers a ping, else a
+    new one (now cached)."""
+    global _cached_connection, _cached_for  # noqa: PLW0603 - one per execution environment
+    if _cached_connection is not None and _cached_for != settings:
+        discard_connection()
     if _cached_connection is not None:
         try:
             _cached_connection.ping(reconnect=False)
@@ -108,6 +112,7 @@ def get_connection(
         else:
             return _cached_connection
     _cached_connection = open_connection(settings, credentials(settings))
+    _cached_for = settings
     return _cached_connection
 
 
