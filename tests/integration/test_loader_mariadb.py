@@ -10,9 +10,9 @@ from typing import Any, BinaryIO
 
 import pymysql
 import pytest
-
 from ddb2aurora.aurora_loader import Loader, LoadRejected, S3Object
 from ddb2aurora.mapping import TableMapping
+
 from scripts.local.mariadb import connect
 from tests.support.records import clickstream_item, csv_object, delete, sample_mapping, upsert
 
@@ -265,7 +265,8 @@ def test_concurrent_loads_of_one_object_apply_it_once(mariadb: Any, db_conn: Any
     first.begin()
     with first.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO _ddb2aurora_manifest VALUES (%s, 'bucket', 'd/c', %s, 'web_analytics', 0, UTC_TIMESTAMP(3))",
+            "INSERT INTO _ddb2aurora_manifest VALUES"
+            " (%s, 'bucket', 'd/c', %s, 'web_analytics', 0, UTC_TIMESTAMP(3))",
             (obj.object_id, obj.etag),
         )
     with pytest.raises(pymysql.err.OperationalError):  # lock wait timeout, rolled back

@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 import pytest
-
 from ddb2aurora.aurora_loader import Loader, S3Object
 from ddb2aurora.change_record import ChangeRecord
 from ddb2aurora.codec import serialize_item
 from ddb2aurora.firehose_transform import transform
+
 from tests.support.records import sample_mapping
 
 pytestmark = pytest.mark.mariadb
@@ -25,7 +25,7 @@ EPOCH = dt.datetime(1970, 1, 1)
 
 
 def awkward(rng: random.Random, size: int) -> str:
-    return "".join(rng.choice(AWKWARD + ["a", "b", " "]) for _ in range(size))
+    return "".join(rng.choice([*AWKWARD, "a", "b", " "]) for _ in range(size))
 
 
 def sample(rng: random.Random, n: int) -> tuple[dict[str, Any], tuple[Any, ...]]:
@@ -39,20 +39,14 @@ def sample(rng: random.Random, n: int) -> tuple[dict[str, Any], tuple[Any, ...]]
     activity = dt.datetime(2026, 11, 30, 1, 2, 3) + dt.timedelta(seconds=n, milliseconds=millis)
     activity_text = activity.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
     make = awkward(rng, rng.randrange(0, 30))
-    payload = (
-        '{"Hits": %d, "device": {"make": %s, "platform": {"name": "Android", "version": %s},'
-        ' "location": {"latitude": %s, "longitude": %s, "country": "DE"}},'
-        ' "session": {"session_id": %s, "start_timestamp": %d, "stop_timestamp": %d}}'
-    ) % (
-        n,
-        json.dumps(make, ensure_ascii=rng.random() < 0.5),
-        json.dumps(f"{n % 15}.{n % 7}"),
-        lat,
-        lon,
-        json.dumps(f"sess-{n}"),
-        start,
-        stop,
+    # numbers are written raw into the JSON text, so they stay exact decimals
+    device = (
+        f'{{"make": {json.dumps(make, ensure_ascii=rng.random() < 0.5)}, '
+        f'"platform": {{"name": "Android", "version": "{n % 15}.{n % 7}"}}, '
+        f'"location": {{"latitude": {lat}, "longitude": {lon}, "country": "DE"}}}}'
     )
+    session = f'{{"session_id": "sess-{n}", "start_timestamp": {start}, "stop_timestamp": {stop}}}'
+    payload = f'{{"Hits": {n}, "device": {device}, "session": {session}}}'
     item = {"page_id": page_id, "activity_dt": activity_text, "payload": payload}
     expected = (
         page_id,
