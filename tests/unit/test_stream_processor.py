@@ -8,7 +8,7 @@ import io
 import json
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -466,9 +466,12 @@ class FakeLambdaContext:
         return 60_000
 
 
-def test_handler_delivers_to_firehose_and_emits_metrics(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+BUCKET = "ddb2aurora-test-bucket"
+
+
+@pytest.fixture
+def wired_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The handler module with moto's Firehose (writing to S3) and SQS in process."""
     import boto3
     import stream_processor as handler_module
     from ddb2aurora.adapters import client
@@ -483,42 +486,90 @@ def test_handler_delivers_to_firehose_and_emits_metrics(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("DEAD_LETTER_QUEUE_URL", raising=False)
     handler_module.settings.cache_clear()
     client.cache_clear()
     with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="ddb2aurora-test-bucket")
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("firehose").create_delivery_stream(
             DeliveryStreamName="ddb2aurora-test",
             ExtendedS3DestinationConfiguration={
                 "RoleARN": "arn:aws:iam::123456789012:role/firehose",
-                "BucketARN": "arn:aws:s3:::ddb2aurora-test-bucket",
+                "BucketARN": f"arn:aws:s3:::{BUCKET}",
             },
         )
-        event = {
-            "Records": [
-                stream_record("INSERT", 1, new_image=OLD_IMAGE),
-                stream_record("MODIFY", 2, new_image=NEW_IMAGE, old_image=OLD_IMAGE),
-                stream_record("REMOVE", 3, old_image=NEW_IMAGE, ttl=True),
-            ]
-        }
-        assert handler_module.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
-        objects = s3.list_objects_v2(Bucket="ddb2aurora-test-bucket")["Contents"]
-        body = b"".join(
-            s3.get_object(Bucket="ddb2aurora-test-bucket", Key=o["Key"])["Body"].read()
-            for o in objects
-        )
+        yield handler_module
     client.cache_clear()
     handler_module.settings.cache_clear()
-    records = [ChangeRecord.from_json(line) for line in body.splitlines()]
-    assert [(r.op, r.seq, r.ttl_delete) for r in records] == [
+
+
+def delivered() -> list[ChangeRecord]:
+    import boto3
+
+    s3 = boto3.client("s3")
+    objects = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    body = b"".join(s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in objects)
+    return [ChangeRecord.from_json(line) for line in body.splitlines()]
+
+
+def emitted_metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    lines = capsys.readouterr().out.splitlines()
+    [metrics] = [json.loads(line) for line in lines if '"_aws"' in line]
+    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ddb2aurora"
+    return {name: value for name, value in metrics.items() if isinstance(value, list)}
+
+
+def test_handler_delivers_to_firehose_and_emits_metrics(
+    wired_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = {
+        "Records": [
+            stream_record("INSERT", 1, new_image=OLD_IMAGE),
+            stream_record("MODIFY", 2, new_image=NEW_IMAGE, old_image=OLD_IMAGE),
+            stream_record("REMOVE", 3, old_image=NEW_IMAGE, ttl=True),
+        ]
+    }
+    assert wired_handler.handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert [(r.op, r.seq, r.ttl_delete) for r in delivered()] == [
         ("upsert", "1", False),
         ("upsert", "2", False),
         ("delete", "3", True),
     ]
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    [metrics] = emf
-    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ddb2aurora"
-    assert (metrics["ChangeRecordsSent"], metrics["PutRecordBatchCalls"]) == ([3.0], [1.0])
-    assert (metrics["PutRecordBatchRetries"], metrics["OversizedRecords"]) == ([0.0], [0.0])
-    assert metrics["BatchItemFailures"] == [0.0]
+    assert emitted_metrics(capsys) == {
+        "ChangeRecordsSent": [3.0],
+        "PutRecordBatchCalls": [1.0],
+        "PutRecordBatchRetries": [0.0],
+        "OversizedRecords": [0.0],
+        "BatchItemFailures": [0.0],
+    }
+
+
+def test_handler_dead_letters_an_oversized_record_to_sqs(
+    wired_handler: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    queue_url = boto3.client("sqs").create_queue(QueueName="oversized")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue_url)
+    assert wired_handler.handler(oversized_event(), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    assert [r.seq for r in delivered()] == ["1000", "1002"]
+    [message] = boto3.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
+    letter = json.loads(message["Body"])
+    assert (letter["reason"], letter["seq"], letter["keys"]) == (
+        "record_too_large",
+        "1001",
+        {"Id": {"N": "1"}},
+    )
+    metrics = emitted_metrics(capsys)
+    assert (metrics["OversizedRecords"], metrics["BatchItemFailures"]) == ([1.0], [0.0])
+
+
+def test_handler_without_a_queue_reports_the_oversized_record(
+    wired_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = wired_handler.handler(oversized_event(), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
+    assert [r.seq for r in delivered()] == ["1000"]
+    assert emitted_metrics(capsys)["BatchItemFailures"] == [1.0]
