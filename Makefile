@@ -55,8 +55,57 @@ localstack-test: build ## end to end on a throwaway local stack (apply, data thr
 aws-test: build ## opt-in real-account stage (DDB2AURORA_AWS_TEST=1 + AWS_PROFILE; refuses in CI)
 	$(PY) scripts/aws_stage.py
 
+# ---- Terraform: static checks and plan-level tests, offline with the provider mirror.
+# Directories are discovered: the root stack, every module and every example (each holds *.tf).
+TF_DIRS = $(shell find terraform -name .terraform -prune -o -name tests -prune -o -name '*.tf' -printf '%h\n' | sort -u)
+TF_TEST_DIRS = $(shell find terraform -name .terraform -prune -o -path '*/tests/*.tftest.hcl' -printf '%h\n' | sed 's|/tests$$||' | sort -u)
+TF_INIT_FLAGS = -backend=false -input=false -no-color $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+
+.PHONY: tf-init
+tf-init: ## terraform init (no backend) once in the root stack, every module and example
+	@for dir in $(TF_DIRS); do \
+	  out=$$(terraform -chdir=$$dir init $(TF_INIT_FLAGS) 2>&1) || { echo "$$out"; echo "terraform init failed in $$dir"; exit 1; }; \
+	done; echo "terraform init: $(words $(TF_DIRS)) directories"
+
+.PHONY: tf-fmt-check
+tf-fmt-check: ## terraform fmt -check over terraform/
+	terraform fmt -check -recursive terraform
+
+.PHONY: tf-validate
+tf-validate: tf-init ## terraform validate in the root stack, every module and example
+	@for dir in $(TF_DIRS); do \
+	  echo "validate $$dir"; terraform -chdir=$$dir validate -no-color >/dev/null || { terraform -chdir=$$dir validate -no-color; exit 1; }; \
+	done
+
+.PHONY: tf-docs
+tf-docs: venv ## rewrite the input/output tables in the Terraform READMEs
+	$(PY) scripts/tf_docs.py
+
+.PHONY: tf-docs-check
+tf-docs-check: venv ## fail when a module README's input/output tables are out of date
+	$(PY) scripts/tf_docs.py --check
+
+.PHONY: checkov
+checkov: venv ## checkov over terraform/ (config and reasoned skips in .checkov.yaml)
+	$(VENV)/bin/checkov --config-file .checkov.yaml
+
+.PHONY: tflint
+tflint: ## tflint in every Terraform directory (.tflint.hcl), when tflint is installed
+	@if command -v tflint >/dev/null 2>&1; then \
+	  tflint --init --config=$(CURDIR)/.tflint.hcl && tflint --chdir=terraform --recursive --config=$(CURDIR)/.tflint.hcl; \
+	else echo "tflint not installed: skipped"; fi
+
+.PHONY: lint
+lint: lint-py tf-fmt-check tf-validate tf-docs-check checkov tflint ## every static check: Python and Terraform
+
+.PHONY: tf-test
+tf-test: tf-init ## terraform test (mock provider, plan level) in every directory with tests/
+	@for dir in $(TF_TEST_DIRS); do \
+	  echo "== terraform test $$dir"; terraform -chdir=$$dir test -no-color || exit 1; \
+	done
+
 .PHONY: test
-test: lint-py unit integration localstack-test ## everything CI runs
+test: lint unit tf-test integration localstack-test ## everything CI runs
 
 # ---- the local stack (moto + MariaDB + Terraform + the local data plane); state in $(STATE_DIR)
 STATE_DIR ?= .local
