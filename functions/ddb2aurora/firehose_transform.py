@@ -124,4 +124,7 @@ def _transform_one(
         row = csv_line(record, mapping)
     except RecordRejected as exc:
         return "ProcessingFailed", data, Failure(record_id, str(exc), record.seq)
+    except Exception as exc:  # a bug on one hostile record must not fail the whole batch
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+        return "ProcessingFailed", data, Failure(record_id, reason, record.seq)
     return "Ok", base64.b64encode(row).decode("ascii"), None

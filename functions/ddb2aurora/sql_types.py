@@ -196,11 +196,18 @@ def _microseconds(value: Any, unit: int) -> int:
     return int(micros)
 
 
+def _from_epoch(value: Any, unit: int) -> dt.datetime:
+    try:
+        return _EPOCH + dt.timedelta(microseconds=_microseconds(value, unit))
+    except OverflowError:
+        raise ConversionError(f"timestamp {value} is outside years 1000-9999") from None
+
+
 def _datetime_from(value: Any, fmt: str | None) -> dt.datetime:
     if fmt == "epoch_seconds":
-        moment = _EPOCH + dt.timedelta(microseconds=_microseconds(value, 1_000_000))
+        moment = _from_epoch(value, 1_000_000)
     elif fmt == "epoch_millis":
-        moment = _EPOCH + dt.timedelta(microseconds=_microseconds(value, 1_000))
+        moment = _from_epoch(value, 1_000)
     else:
         if not isinstance(value, str):
             raise ConversionError(f"expected an ISO-8601 string, got {_kind_name(value)}")
