@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 import pytest
-
 from ddb2aurora.codec import serialize_item
 from ddb2aurora.mapping import MappingError, RecordRejected, load_mapping
+
 from tests.support.records import clickstream_item, sample_mapping, sample_mapping_document
 
 

@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from ddb2aurora.sql_types import ConversionError, convert, parse_sql_type, quote_identifier
 
 
