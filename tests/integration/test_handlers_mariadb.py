@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
+import aurora_loader
 import boto3
+import firehose_transform
 import pytest
+from ddb2aurora.adapters import client, db
 from moto import mock_aws
 
-import aurora_loader
-import firehose_transform
-from ddb2aurora.adapters import client, db
 from tests.support.records import (
     SAMPLE_MAPPING_PATH,
     clickstream_item,
