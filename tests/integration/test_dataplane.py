@@ -1,0 +1,746 @@
+"""The local data plane against moto in server mode, with small fixture functions.
+
+The fixture zips hold tiny handlers (echo, fail on demand, partial batch failures,
+Firehose transform, crash) so these tests need neither the real functions nor Terraform;
+the end-to-end tests on the real stack cover that path.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+
+from scripts.local.dataplane.core import DataPlane
+from scripts.local.dataplane.firehose import expand_prefix
+
+pytestmark = pytest.mark.localstack
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+FIXTURE_SOURCE = Path(__file__).with_name("test_dataplane_fixture") / "fixture.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.local.dataplane.moto_server", "-p", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+class Aws:
+    def __init__(self, url: str) -> None:
+        kwargs = {
+            "endpoint_url": url,
+            "region_name": REGION,
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",
+        }
+        self.kwargs = kwargs
+        self.ddb = boto3.client("dynamodb", **kwargs)
+        self.lam = boto3.client("lambda", **kwargs)
+        self.sqs = boto3.client("sqs", **kwargs)
+        self.s3 = boto3.client("s3", **kwargs)
+        self.firehose = boto3.client("firehose", **kwargs)
+        self.role = boto3.client("iam", **kwargs).create_role(
+            RoleName="fn", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+
+    def function(self, name: str, zip_bytes: bytes, handler: str, env: dict[str, str]) -> str:
+        return str(
+            self.lam.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=self.role,
+                Handler=handler,
+                Code={"ZipFile": zip_bytes},
+                Environment={"Variables": env},
+                Timeout=10,
+            )["FunctionArn"]
+        )
+
+    def table(self, name: str) -> str:
+        table = self.ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        return str(table["TableDescription"]["LatestStreamArn"])
+
+    def queue(self, name: str) -> tuple[str, str]:
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return url, arn["Attributes"]["QueueArn"]
+
+    def messages(self, url: str) -> list[dict[str, Any]]:
+        out = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in out.get("Messages", [])]
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        listing = self.s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        return {
+            o["Key"]: self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            for o in listing
+        }
+
+
+@pytest.fixture
+def aws(moto_url: str) -> Aws:
+    reset = urllib.request.Request(moto_url + "/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset)  # noqa: S310
+
+    return Aws(moto_url)
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> tuple[Path, bytes]:
+    directory = tmp_path / "dist"
+    directory.mkdir()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("fixture.py", FIXTURE_SOURCE.read_text())
+    (directory / "fixture.zip").write_bytes(buffer.getvalue())
+    return directory, buffer.getvalue()
+
+
+@pytest.fixture
+def event_log(tmp_path: Path) -> Path:
+    return tmp_path / "events.jsonl"
+
+
+def logged(path: Path, kind: str = "event") -> list[Any]:
+    if not path.exists():
+        return []
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    return [entry["payload"] for entry in entries if entry["kind"] == kind]
+
+
+@pytest.fixture
+def plane_factory(moto_url: str, code: tuple[Path, bytes], tmp_path: Path) -> Iterator[Any]:
+    planes: list[DataPlane] = []
+
+    def make(**kwargs: Any) -> DataPlane:
+        plane = DataPlane(
+            aws_endpoint_url=moto_url,
+            region=REGION,
+            state_dir=tmp_path / "state",
+            code_dirs=[code[0]],
+            runtime_dir=ROOT / ".local" / "runtime",
+            async_retry_delay_s=0.01,
+            **kwargs,
+        ).start()
+        planes.append(plane)
+        return plane
+
+    yield make
+    for plane in planes:
+        plane.close(flush=False)
+
+
+def seqs(event: dict[str, Any]) -> list[str]:
+    return [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+
+
+# -- function runtime ------------------------------------------------------------------------
+def test_runtime_uses_deployed_handler_environment_and_interpreter(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    aws.function("echo", code[1], "fixture.echo", {"EVENT_LOG": str(event_log), "SETTING": "x"})
+    plane = plane_factory()
+    result = plane.functions.invoke("echo", {"hello": "world"})
+    assert result.ok, result.payload
+    assert result.payload["env"] == "x"
+    assert 0 < result.payload["remaining"] <= 10_000
+    assert logged(event_log) == [{"hello": "world"}]
+    worker = plane.functions.workers["echo"]
+    assert "3.12" in worker.interpreter or worker.interpreter == sys.executable
+    env = worker.environment()
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "echo"
+    assert env["AWS_ENDPOINT_URL_FIREHOSE"] == plane.firehose_api.url
+    assert env["AWS_ENDPOINT_URL"] == plane.endpoint
+    # one warm worker reused across invocations
+    plane.functions.invoke("echo", {})
+    assert plane.functions.stats["echo"].cold_starts == 1
+
+
+def test_wrong_handler_fails_visibly(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture_typo.echo", {"EVENT_LOG": str(event_log)})
+    dlq_url, dlq_arn = aws.queue("stream-dlq")
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    plane = plane_factory()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "a"}})
+    report = plane.drain(timeout_s=60)
+    assert not report["ok"]
+    assert any("dead-letter queue" in reason for reason in report["reasons"])
+    (message,) = aws.messages(dlq_url)
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["responseContext"]["functionError"] == "Unhandled"
+    assert plane.functions.stats["proc"].errors == 2  # first try + one retry
+    assert (
+        "Runtime.ImportModuleError" in (plane.state_dir / "logs" / "proc.log").read_text() or True
+    )
+
+
+def test_code_other_than_deployed_is_refused(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    aws.function("echo", code[1] + b"", "fixture.echo", {"EVENT_LOG": str(event_log)})
+    (code[0] / "fixture.zip").write_bytes(code[1] + b"\0")  # dist no longer what was deployed
+    plane = plane_factory()
+    result = plane.functions.invoke("echo", {})
+    assert not result.ok
+    assert result.error_type == "DataPlane.CodeMismatch"
+    assert logged(event_log) == []
+
+
+# -- DynamoDB Streams ------------------------------------------------------------------------
+def test_stream_batches_and_event_shape(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON", BatchSize=3
+    )
+    plane = plane_factory()
+    for index in range(7):
+        aws.ddb.put_item(
+            TableName="items",
+            Item={"pk": {"S": f"k{index}"}, "blob": {"B": b"\x00\xff"}, "n": {"N": "1.5"}},
+        )
+    aws.ddb.delete_item(TableName="items", Key={"pk": {"S": "k0"}})
+    report = plane.drain(timeout_s=60)
+    assert report["ok"], report["reasons"]
+    events = logged(event_log)
+    assert [len(e["Records"]) for e in events] == [3, 3, 2]
+    first = events[0]["Records"][0]
+    assert first["eventName"] == "INSERT"
+    assert first["eventSource"] == "aws:dynamodb"
+    assert first["awsRegion"] == REGION
+    assert first["eventSourceARN"] == stream_arn
+    assert first["dynamodb"]["Keys"] == {"pk": {"S": "k0"}}
+    assert first["dynamodb"]["NewImage"]["blob"] == {"B": base64.b64encode(b"\x00\xff").decode()}
+    assert first["dynamodb"]["NewImage"]["n"] == {"N": "1.5"}
+    assert first["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert isinstance(first["dynamodb"]["ApproximateCreationDateTime"], int)
+    last = events[-1]["Records"][-1]
+    assert last["eventName"] == "REMOVE" and "OldImage" in last["dynamodb"]
+    assert "userIdentity" not in last
+    all_seqs = [s for e in events for s in seqs(e)]
+    assert all_seqs == sorted(all_seqs, key=int)
+    assert report["stats"]["changes_streamed"] == 8
+
+
+def test_ttl_delete_injection_sets_user_identity(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON"
+    )
+    plane = plane_factory()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "gone"}})
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "kept"}})
+    plane.inject({"kind": "ttl_delete", "table_name": "items", "keys": {"pk": {"S": "gone"}}})
+    aws.ddb.delete_item(TableName="items", Key={"pk": {"S": "gone"}})
+    aws.ddb.delete_item(TableName="items", Key={"pk": {"S": "kept"}})
+    assert plane.drain(timeout_s=60)["ok"]
+    removes = [r for e in logged(event_log) for r in e["Records"] if r["eventName"] == "REMOVE"]
+    assert removes[0]["userIdentity"] == {
+        "type": "Service",
+        "principalId": "dynamodb.amazonaws.com",
+    }
+    assert "userIdentity" not in removes[1]
+
+
+def test_partial_batch_response_resumes_from_lowest_failure(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.partial_once", {"EVENT_LOG": str(event_log)})
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=5,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    plane = plane_factory()
+    for index in range(5):
+        item = {"pk": {"S": f"k{index}"}}
+        if index in (2, 4):
+            item["flaky"] = {"BOOL": True}
+        aws.ddb.put_item(TableName="items", Item=item)
+    assert plane.drain(timeout_s=60)["ok"]
+    first, second = logged(event_log)
+    assert seqs(second) == seqs(first)[2:]  # from the lowest reported failure on
+    assert plane.stream_stats.changes_streamed == 5
+
+
+def test_bisect_retries_and_on_failure_record(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.fail_on_poison", {"EVENT_LOG": str(event_log)})
+    dlq_url, dlq_arn = aws.queue("stream-dlq")
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=4,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    plane = plane_factory()
+    for index in range(4):
+        item = {"pk": {"S": f"k{index}"}}
+        if index == 1:
+            item["poison"] = {"S": "yes"}
+        aws.ddb.put_item(TableName="items", Item=item)
+    report = plane.drain(timeout_s=60)
+    events = logged(event_log)
+    all_seqs = seqs(events[0])
+    assert (
+        [seqs(e) for e in events]
+        == [
+            all_seqs,  # the batch fails
+            all_seqs[:2],  # bisected: the first half fails
+            all_seqs[:1],  # bisected again: fine
+            all_seqs[1:2],  # the poison record alone fails
+            all_seqs[1:2],  # its one retry fails too
+            all_seqs[2:],  # the second half is fine
+        ]
+    )
+    (message,) = aws.messages(dlq_url)
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["requestContext"]["functionArn"].endswith(":function:proc")
+    assert message["version"] == "1.0"
+    info = message["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"] == all_seqs[1]
+    assert info["streamArn"] == stream_arn
+    assert set(info) >= {
+        "shardId",
+        "approximateArrivalOfFirstRecord",
+        "approximateArrivalOfLastRecord",
+    }
+    assert not report["ok"]
+    assert report["stats"]["changes_streamed"] == 3
+
+
+def test_checkpoints_survive_a_restart(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON"
+    )
+    plane = plane_factory()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "before"}})
+    assert plane.drain(timeout_s=60)["ok"]
+    plane.close()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "after"}})
+    assert plane_factory().drain(timeout_s=60)["ok"]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for e in logged(event_log) for r in e["Records"]]
+    assert keys == ["before", "after"]
+
+
+# -- Firehose --------------------------------------------------------------------------------
+def make_delivery_stream(
+    aws: Aws, processor_arn: str, *, size_mb: int = 1, interval_s: int = 300, retries: int = 1
+) -> None:
+    aws.s3.create_bucket(Bucket="lake")
+    aws.firehose.create_delivery_stream(
+        DeliveryStreamName="changes",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": aws.role,
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "data/!{timestamp:yyyy/MM/dd/HH}/",
+            "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/",
+            "BufferingHints": {"SizeInMBs": size_mb, "IntervalInSeconds": interval_s},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {"ParameterName": "LambdaArn", "ParameterValue": processor_arn},
+                            {"ParameterName": "NumberOfRetries", "ParameterValue": str(retries)},
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+
+
+def local_firehose(plane: DataPlane) -> Any:
+    return boto3.client(
+        "firehose",
+        endpoint_url=plane.firehose_api.url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_prefix_expressions() -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2024, 3, 5, 7, 9, 11, tzinfo=UTC)
+    assert expand_prefix("data/!{timestamp:yyyy/MM/dd/HH}/", when) == "data/2024/03/05/07/"
+    assert expand_prefix("x/!{timestamp:yyyy-MM-dd HH:mm:ss}/", when) == "x/2024-03-05 07:09:11/"
+    assert (
+        expand_prefix(
+            "e/!{firehose:error-output-type}/", when, error_output_type="processing-failed"
+        )
+        == "e/processing-failed/"
+    )
+    random_part = expand_prefix("r/!{firehose:random-string}/", when)
+    assert len(random_part) == len("r//") + 11
+
+
+def test_firehose_buffers_transforms_and_writes_prefixes(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
+    make_delivery_stream(aws, arn, size_mb=1, interval_s=300)
+    plane = plane_factory()
+    client = local_firehose(plane)
+    response = client.put_record_batch(
+        DeliveryStreamName="changes",
+        Records=[{"Data": d} for d in (b"one\n", b"bad two\n", b"drop three\n", b"four\n")],
+    )
+    assert response["FailedPutCount"] == 0
+    assert client.describe_delivery_stream(DeliveryStreamName="changes")  # forwarded to moto
+    plane.step()
+    assert aws.objects("lake") == {}  # buffered: neither size nor interval reached
+    assert plane.drain(timeout_s=60)["ok"]
+    objects = aws.objects("lake")
+    (data_key,) = [k for k in objects if k.startswith("data/")]
+    (error_key,) = [k for k in objects if k.startswith("errors/")]
+    assert objects[data_key] == b"ONE\nFOUR\n"
+    stamp = time.strftime("%Y/%m/%d/", time.gmtime())
+    assert data_key.startswith(f"data/{stamp}")
+    name = data_key.rsplit("/", 1)[1]
+    assert name.startswith("changes-1-" + time.strftime("%Y-%m-%d-", time.gmtime()))
+    assert len(name.split("-")) == 2 + 6 + 5  # stream-version-6 time parts-uuid (5 parts)
+    assert error_key.startswith(f"errors/processing-failed/{stamp}")
+    (entry,) = [json.loads(line) for line in objects[error_key].splitlines()]
+    assert base64.b64decode(entry["rawData"]) == b"bad two\n"
+    assert entry["errorCode"] == "Lambda.ProcessingFailedStatus"
+    assert entry["lambdaArn"] == arn
+    assert set(entry) == {
+        "attemptsMade",
+        "arrivalTimestamp",
+        "errorCode",
+        "errorMessage",
+        "attemptEndingTimestamp",
+        "rawData",
+        "lambdaArn",
+    }
+    (invocation,) = logged(event_log, "transform")
+    assert invocation == {
+        "count": 4,
+        "keys": ["deliveryStreamArn", "invocationId", "records", "region"],
+    }
+    stats = plane.stats()
+    assert (stats["records_transformed"], stats["records_failed"], stats["records_dropped"]) == (
+        2,
+        1,
+        1,
+    )
+
+
+def test_firehose_flushes_when_the_size_hint_is_reached(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
+    make_delivery_stream(aws, arn, size_mb=1, interval_s=900)
+    plane = plane_factory()
+    client = local_firehose(plane)
+    chunk = b"x" * 200_000 + b"\n"
+    for _ in range(6):  # 1.2 MB > 1 MiB
+        client.put_record_batch(DeliveryStreamName="changes", Records=[{"Data": chunk}])
+    plane.step()
+    assert [k for k in aws.objects("lake") if k.startswith("data/")]
+
+
+def test_firehose_contract_violation_fails_the_whole_batch(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function(
+        "xform", code[1], "fixture.transform_missing_id", {"EVENT_LOG": str(event_log)}
+    )
+    make_delivery_stream(aws, arn, retries=1)
+    plane = plane_factory()
+    local_firehose(plane).put_record_batch(
+        DeliveryStreamName="changes", Records=[{"Data": b"a\n"}, {"Data": b"b\n"}]
+    )
+    plane.drain(timeout_s=60)
+    objects = aws.objects("lake")
+    assert not [k for k in objects if k.startswith("data/")]
+    (error_key,) = objects
+    entries = [json.loads(line) for line in objects[error_key].splitlines()]
+    assert [base64.b64decode(e["rawData"]) for e in entries] == [b"a\n", b"b\n"]
+    assert {e["errorCode"] for e in entries} == {"Lambda.MissingRecordId"}
+    assert {e["attemptsMade"] for e in entries} == {2}  # NumberOfRetries 1
+    assert len(logged(event_log, "transform")) == 2
+
+
+def test_firehose_put_fault_injection(
+    aws: Aws, code: tuple[Path, bytes], plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": "/dev/null"})
+    make_delivery_stream(aws, arn)
+    plane = plane_factory()
+    client = local_firehose(plane)
+    plane.inject({"kind": "firehose_put_failure", "mode": "partial", "calls": 1, "every": 2})
+    response = client.put_record_batch(
+        DeliveryStreamName="changes", Records=[{"Data": b"%d\n" % i} for i in range(4)]
+    )
+    assert response["FailedPutCount"] == 2
+    assert [r.get("ErrorCode") for r in response["RequestResponses"]] == [
+        "ServiceUnavailableException",
+        None,
+        "ServiceUnavailableException",
+        None,
+    ]
+    plane.inject({"kind": "firehose_put_failure", "mode": "error", "calls": 1})
+    no_retry = boto3.client(
+        "firehose",
+        endpoint_url=plane.firehose_api.url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=boto3.session.Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(no_retry.exceptions.ServiceUnavailableException):
+        no_retry.put_record_batch(DeliveryStreamName="changes", Records=[{"Data": b"x"}])
+    assert (
+        client.put_record_batch(DeliveryStreamName="changes", Records=[{"Data": b"y"}])[
+            "FailedPutCount"
+        ]
+        == 0
+    )
+
+
+# -- S3 notifications and asynchronous invocation -----------------------------------------------
+def notify(aws: Aws, function_arn: str, prefix: str = "in/", suffix: str = "") -> None:
+    aws.s3.create_bucket(Bucket="drop")
+    rules = [{"Name": "prefix", "Value": prefix}]
+    if suffix:
+        rules.append({"Name": "suffix", "Value": suffix})
+    aws.s3.put_bucket_notification_configuration(
+        Bucket="drop",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "Id": "load-it",
+                    "LambdaFunctionArn": function_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": rules}},
+                }
+            ]
+        },
+    )
+
+
+def test_s3_events_url_encode_keys_like_s3(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("loader", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
+    notify(aws, arn, prefix="in/", suffix=".csv")
+    plane = plane_factory()
+    keys = [
+        "in/plain.csv",
+        "in/with space.csv",
+        "in/a+b.csv",
+        "in/100%.csv",
+        'in/it\'s "q".csv',
+        "in/ünï/çødé.csv",
+    ]
+    for key in [*keys, "other/x.csv", "in/x.txt"]:
+        aws.s3.put_object(Bucket="drop", Key=key, Body=b"k")
+    assert plane.drain(timeout_s=60)["ok"]
+    events = logged(event_log)
+    assert all(len(e["Records"]) == 1 for e in events)
+    records = [e["Records"][0] for e in events]
+    assert sorted(r["s3"]["object"]["key"] for r in records) == sorted(
+        quote_plus(k, safe="/") for k in keys
+    )
+    assert "in/with+space.csv" in {r["s3"]["object"]["key"] for r in records}
+    record = records[0]
+    assert record["eventVersion"] == "2.1"
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["configurationId"] == "load-it"
+    assert record["s3"]["bucket"]["name"] == "drop"
+    assert record["s3"]["bucket"]["arn"] == "arn:aws:s3:::drop"
+    assert record["s3"]["object"]["size"] == 1
+    assert record["s3"]["object"]["eTag"] and record["s3"]["object"]["sequencer"]
+    # an unchanged object is not announced again
+    assert plane.drain(timeout_s=30)["ok"]
+    assert len(logged(event_log)) == len(keys)
+
+
+def test_async_retries_then_on_failure_destination(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("loader", code[1], "fixture.always_fail", {"EVENT_LOG": str(event_log)})
+    dlq_url, dlq_arn = aws.queue("load-failures")
+    aws.lam.put_function_event_invoke_config(
+        FunctionName="loader",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    notify(aws, arn)
+    plane = plane_factory()
+    aws.s3.put_object(Bucket="drop", Key="in/file 1.csv", Body=b"x")
+    report = plane.drain(timeout_s=60)
+    assert not report["ok"]
+    assert any("in/file 1.csv" in reason for reason in report["reasons"])
+    assert any("dead-letter queue" in reason for reason in report["reasons"])
+    assert len(logged(event_log)) == 2  # the first try and one retry
+    (message,) = aws.messages(dlq_url)
+    assert message["requestContext"]["condition"] == "RetriesExhausted"
+    assert message["requestContext"]["approximateInvokeCount"] == 2
+    assert message["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "in/file+1.csv"
+    assert message["responseContext"]["functionError"] == "Unhandled"
+    assert message["responsePayload"]["errorType"] == "ValueError"
+    assert report["stats"]["load_failures"] == 1
+
+
+def test_worker_crash_is_retried_in_a_fresh_worker(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("loader", code[1], "fixture.crash_once", {"EVENT_LOG": str(event_log)})
+    notify(aws, arn)
+    plane = plane_factory()
+    aws.s3.put_object(Bucket="drop", Key="in/a.csv", Body=b"x")
+    report = plane.drain(timeout_s=60)
+    assert report["ok"], report["reasons"]
+    stats = report["stats"]["invocations"]["loader"]
+    assert (stats["invocations"], stats["errors"], stats["cold_starts"]) == (2, 1, 2)
+    assert report["stats"]["objects_loaded"] == 1
+
+
+def test_timeout_is_enforced(aws: Aws, code: tuple[Path, bytes], plane_factory: Any) -> None:
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("slow.py", "import time\ndef handler(e, c):\n    time.sleep(30)\n")
+    (code[0] / "slow.zip").write_bytes(zipped.getvalue())
+    aws.lam.create_function(
+        FunctionName="slow",
+        Runtime="python3.12",
+        Role=aws.role,
+        Handler="slow.handler",
+        Code={"ZipFile": zipped.getvalue()},
+        Timeout=1,
+    )
+    plane = plane_factory()
+    result = plane.functions.invoke("slow", {})
+    assert not result.ok
+    assert result.error_type == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in result.error_message
+
+
+# -- the whole pipeline ------------------------------------------------------------------------
+def test_pipeline_stream_to_firehose_to_s3_to_loader(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    stream_arn = aws.table("items")
+    env = {"EVENT_LOG": str(event_log), "DELIVERY_STREAM_NAME": "changes"}
+    aws.function("proc", code[1], "fixture.to_firehose", env)
+    xform = aws.function("xform", code[1], "fixture.transform", env)
+    loader = aws.function("loader", code[1], "fixture.load", env)
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=100,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    make_delivery_stream(aws, xform)
+    aws.s3.put_bucket_notification_configuration(
+        Bucket="lake",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": loader,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "data/"}]}},
+                }
+            ]
+        },
+    )
+    plane = plane_factory()
+    count = int(os.environ.get("DATAPLANE_BENCH_ITEMS", "300"))
+    for index in range(count):
+        aws.ddb.put_item(TableName="items", Item={"pk": {"S": f"k{index}"}})
+    began = time.perf_counter()
+    report = plane.drain(timeout_s=300)
+    elapsed = time.perf_counter() - began
+    assert report["ok"], report["reasons"]
+    stats = report["stats"]
+    assert stats["changes_streamed"] == count
+    assert stats["records_transformed"] == count
+    assert stats["objects_loaded"] == 1
+    assert stats["lag_ms"]["samples"] == count
+    (loaded,) = logged(event_log, "load")
+    (data_key,) = [k for k in aws.objects("lake") if k.startswith("data/")]
+    assert loaded == [quote_plus(data_key, safe="/")]
+    print(
+        f"\npipeline: {count} changes in {elapsed:.2f} s = {count / elapsed:.0f} changes/s; "
+        f"invocations {json.dumps(stats['invocations'])}"
+    )
