@@ -58,7 +58,20 @@ def test_building_twice_gives_identical_zips(
     first, second = builds
     assert set(first) == {"stream_processor", "firehose_transform", "aurora_loader"}
     for function in first:
-        assert sha256(first[function]) == sha256(second[function]), function
+        assert sha256(first[function]) == sha256(second[function]), (
+            function,
+            differing_entries(first[function], second[function]),
+        )
+
+
+def differing_entries(a: Path, b: Path) -> list[str]:
+    """Names whose metadata or content differ between two zips (for the failure message)."""
+    with zipfile.ZipFile(a) as left, zipfile.ZipFile(b) as right:
+        lefts = {i.filename: (i.CRC, i.date_time, i.external_attr) for i in left.infolist()}
+        rights = {i.filename: (i.CRC, i.date_time, i.external_attr) for i in right.infolist()}
+    return sorted(
+        name for name in lefts.keys() | rights.keys() if lefts.get(name) != rights.get(name)
+    )
 
 
 @pytest.mark.parametrize("function", build_zips.FUNCTIONS)
