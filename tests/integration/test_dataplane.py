@@ -744,3 +744,58 @@ def test_pipeline_stream_to_firehose_to_s3_to_loader(
         f"\npipeline: {count} changes in {elapsed:.2f} s = {count / elapsed:.0f} changes/s; "
         f"invocations {json.dumps(stats['invocations'])}"
     )
+
+
+# -- the serve process and its CLI -----------------------------------------------------------
+def test_serve_drain_and_stats_cli(
+    aws: Aws, moto_url: str, code: tuple[Path, bytes], event_log: Path, tmp_path: Path
+) -> None:
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.fail_on_poison", {"EVENT_LOG": str(event_log)})
+    _dlq_url, dlq_arn = aws.queue("stream-dlq")
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    state = tmp_path / "served"
+    state.mkdir()
+    (state / "stack.json").write_text(json.dumps({"aws_endpoint_url": moto_url, "region": REGION}))
+    (state / "runtime").symlink_to(ROOT / ".local" / "runtime")
+    cli = [sys.executable, "-m", "scripts.local.dataplane", "--state-dir", str(state)]
+    server = subprocess.Popen([*cli, "serve", "--dist-dir", str(code[0])], cwd=ROOT)
+    try:
+        for _ in range(300):
+            if (state / "dataplane.json").exists():
+                break
+            assert server.poll() is None, (state / "logs" / "dataplane.log").read_text()
+            time.sleep(0.1)
+        info = json.loads((state / "dataplane.json").read_text())
+        assert info["pid"] == server.pid
+        assert info["firehose_endpoint_url"].startswith("http://127.0.0.1:")
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*cli, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+            )
+
+        aws.ddb.put_item(TableName="items", Item={"pk": {"S": "fine"}})
+        drained = run("drain", "--timeout", "60")
+        assert drained.returncode == 0, drained.stderr
+        assert json.loads(drained.stdout)["stats"]["changes_streamed"] == 1
+
+        aws.ddb.put_item(TableName="items", Item={"pk": {"S": "bad"}, "poison": {"S": "1"}})
+        drained = run("drain", "--timeout", "60")
+        assert drained.returncode == 1
+        assert "messages in dead-letter queue" in drained.stderr
+
+        stats = json.loads(run("stats").stdout)
+        assert stats["invocations"]["proc"]["invocations"] == 2
+        assert stats["streams"]["records_sent_to_on_failure"] == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not (state / "dataplane.json").exists()
+    assert "serving" in (state / "logs" / "dataplane.log").read_text()
