@@ -128,4 +128,4 @@ demo: up ## the local demo: 10,000 sample page views in, updates and deletes, dr
 
 .PHONY: drain
 drain: venv ## process everything pending on the local stack; non-zero with the reason when stuck
-	$(PY) -m scripts.local.dataplane drain --state-dir $(STATE_DIR)
+	$(PY) -m scripts.local.dataplane --state-dir $(STATE_DIR) drain

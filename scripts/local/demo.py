@@ -67,8 +67,8 @@ def drain(state_dir: Path, timeout: float) -> tuple[bool, dict[str, Any], str]:
     """Run the data plane's drain; (succeeded, stats, message)."""
     result = subprocess.run(
         [
-            sys.executable, "-m", "scripts.local.dataplane", "drain",
-            "--state-dir", str(state_dir), "--timeout", str(int(timeout)),
+            sys.executable, "-m", "scripts.local.dataplane", "--state-dir", str(state_dir),
+            "drain", "--timeout", str(int(timeout)),
         ],
         capture_output=True,
         text=True,

@@ -56,12 +56,16 @@ AWS_SERVICES = (
 
 # Root variables set for the local stack when the root stack declares them.
 LOCAL_TFVARS: dict[str, Any] = {
+    "region": REGION,
     "load_method": "local",
     "create_s3_load_role": False,
     "deletion_protection": False,
     "skip_final_snapshot": True,
+    "bucket_force_destroy": True,
+    # The copy lives in .local/tf, so paths relative to the module would miss these.
+    "package_dir": str(REPO_ROOT / "dist"),
+    "table_mapping_path": str(REPO_ROOT / "mappings" / "web_analytics.json"),
 }
-PACKAGE_DIR_VARIABLES = ("package_dir", "packages_dir", "dist_dir", "zip_dir", "artifacts_dir")
 STATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup", ".terraform", ".terraform.lock.hcl")
 # Resources moto cannot delete (RemoveRoleFromDBCluster is not implemented): they are
 # dropped from the state before destroy instead of hanging the destroy.
@@ -353,9 +357,6 @@ def prepare_terraform(
 
     declared = _root_variables(paths.tf_dir)
     values = {k: v for k, v in LOCAL_TFVARS.items() if k in declared}
-    for candidate in PACKAGE_DIR_VARIABLES:
-        if candidate in declared:
-            values[candidate] = str(REPO_ROOT / "dist")
     values.update(tfvars or {})
     _write_json(paths.tf_dir / "local.auto.tfvars.json", values, mode=0o644)
     if mutate is not None:
@@ -443,8 +444,17 @@ def start_dataplane(paths: StatePaths, restart: bool) -> dict[str, Any]:
         _terminate(pid)
     paths.dataplane_json.unlink(missing_ok=True)
     pid = _spawn(
-        [sys.executable, "-m", "scripts.local.dataplane", "serve", "--state-dir", str(paths.root)],
-        paths.logs / "dataplane.log",
+        [
+            sys.executable,
+            "-m",
+            "scripts.local.dataplane",
+            "--state-dir",
+            str(paths.root),
+            "serve",
+            "--dist-dir",
+            str(REPO_ROOT / "dist"),
+        ],  # fmt: skip
+        paths.logs / "dataplane.out",
     )
     paths.dataplane_pid.write_text(f"{pid}\n")
     deadline = time.monotonic() + DATAPLANE_READY_TIMEOUT_SECONDS
