@@ -453,7 +453,7 @@ def start_dataplane(paths: StatePaths, restart: bool) -> dict[str, Any]:
             "serve",
             "--dist-dir",
             str(REPO_ROOT / "dist"),
-        ],  # fmt: skip
+        ],
         paths.logs / "dataplane.out",
     )
     paths.dataplane_pid.write_text(f"{pid}\n")
