@@ -159,32 +159,35 @@ def _decimal_text(value: int | Decimal) -> str:
     return str(value) if isinstance(value, int) else format(value, "f")
 
 
-def json_text(value: Any) -> str:
+# MariaDB's JSON check refuses documents nested 32 levels deep (MySQL allows 100);
+# refusing them here keeps one such value from failing a whole object at load time.
+MAX_JSON_DEPTH = 31
+
+
+def json_text(value: Any, depth: int = 0) -> str:
     """Serialize a deserialized item value as JSON text, keeping numbers exact."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
+    if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bytes):
         return json.dumps(base64.b64encode(value).decode())
+    if isinstance(value, dict | list | tuple | set | frozenset) and depth >= MAX_JSON_DEPTH:
+        raise ConversionError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, dict):
-        return (
-            "{"
-            + ",".join(
-                f"{json.dumps(str(k), ensure_ascii=False)}:{json_text(v)}" for k, v in value.items()
-            )
-            + "}"
+        members = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{json_text(v, depth + 1)}"
+            for k, v in value.items()
         )
+        return "{" + ",".join(members) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(json_text(v) for v in value) + "]"
+        return "[" + ",".join(json_text(v, depth + 1) for v in value) + "]"
     if isinstance(value, set | frozenset):
-        return json_text(sorted(value))
+        return json_text(sorted(value), depth)
     raise ConversionError(f"cannot store {_kind_name(value)} as JSON")
 
 

@@ -84,3 +84,16 @@ def test_unsupported_types_are_refused(bad: str) -> None:
 def test_identifiers_outside_the_pattern_cannot_be_quoted(bad: str) -> None:
     with pytest.raises(ValueError, match="invalid SQL identifier"):
         quote_identifier(bad)
+
+
+def test_json_deeper_than_mariadb_accepts_is_refused() -> None:
+    def nest(depth: int) -> object:
+        value: object = "bottom"
+        for _ in range(depth):
+            value = {"k": value}
+        return value
+
+    json_type = parse_sql_type("JSON")
+    assert convert(nest(31), json_type) == '{"k":' * 31 + '"bottom"' + "}" * 31
+    with pytest.raises(ConversionError, match="nested deeper than 31"):
+        convert(nest(32), json_type)
