@@ -275,7 +275,7 @@ def _to_double(value: Any, sql_type: SqlType, fmt: str | None) -> str:
         as_float = float(number)
     except (OverflowError, InvalidOperation) as exc:
         raise ConversionError(f"{number} does not fit a DOUBLE") from exc
-    if as_float in (float("inf"), float("-inf")):
+    if as_float in (float("inf"), float("-inf")) or (as_float == 0 and number != 0):
         raise ConversionError(f"{number} does not fit a DOUBLE")
     return str(number)
 

@@ -51,6 +51,8 @@ def test_conversions_keep_the_value(
         ("DATETIME(3)", 1.5, "epoch_millis", "expected a number"),
         ("DATETIME(0)", 10**14, "epoch_seconds", "outside years"),
         ("BOOLEAN", 1, None, "expected a boolean"),
+        ("DOUBLE", Decimal("1E-400"), None, "does not fit a DOUBLE"),
+        ("DOUBLE", Decimal("1E+400"), None, "does not fit a DOUBLE"),
         ("VARBINARY(1)", b"ab", None, "exceed"),
         ("DATE", "2026-13-01", None, "ISO-8601"),
     ],
