@@ -210,7 +210,9 @@ def start_moto(paths: StatePaths) -> str:
         return str(known["url"])
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    pid = _spawn(_moto_command(port), paths.logs / "moto.log")
+    # AWS managed policies (AmazonRDSEnhancedMonitoringRole, …) exist only when asked for.
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    pid = _spawn(_moto_command(port), paths.logs / "moto.log", env=env)
     _write_json(paths.moto_json, {"pid": pid, "url": url})
     deadline = time.monotonic() + MOTO_READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
