@@ -465,7 +465,8 @@ def test_firehose_buffers_transforms_and_writes_prefixes(
     assert client.describe_delivery_stream(DeliveryStreamName="changes")  # forwarded to moto
     plane.step()
     assert aws.objects("lake") == {}  # buffered: neither size nor interval reached
-    assert plane.drain(timeout_s=60)["ok"]
+    (reason,) = plane.drain(timeout_s=60)["reasons"]
+    assert "match no bucket notification, so nothing loads them" in reason  # none configured
     objects = aws.objects("lake")
     (data_key,) = [k for k in objects if k.startswith("data/")]
     (error_key,) = [k for k in objects if k.startswith("errors/")]
@@ -696,8 +697,13 @@ def test_timeout_is_enforced(aws: Aws, code: tuple[Path, bytes], plane_factory: 
 
 
 # -- the whole pipeline ------------------------------------------------------------------------
+@pytest.mark.parametrize("notification_prefix", ["data/", "wrong/"])
 def test_pipeline_stream_to_firehose_to_s3_to_loader(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws,
+    code: tuple[Path, bytes],
+    event_log: Path,
+    plane_factory: Any,
+    notification_prefix: str,
 ) -> None:
     stream_arn = aws.table("items")
     env = {"EVENT_LOG": str(event_log), "DELIVERY_STREAM_NAME": "changes"}
@@ -719,7 +725,9 @@ def test_pipeline_stream_to_firehose_to_s3_to_loader(
                 {
                     "LambdaFunctionArn": loader,
                     "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "data/"}]}},
+                    "Filter": {
+                        "Key": {"FilterRules": [{"Name": "prefix", "Value": notification_prefix}]}
+                    },
                 }
             ]
         },
@@ -731,6 +739,11 @@ def test_pipeline_stream_to_firehose_to_s3_to_loader(
     began = time.perf_counter()
     report = plane.drain(timeout_s=300)
     elapsed = time.perf_counter() - began
+    if notification_prefix != "data/":  # broken wiring: delivered, never loaded, and said so
+        (reason,) = report["reasons"]
+        assert "match no bucket notification" in reason
+        assert logged(event_log, "load") == []
+        return
     assert report["ok"], report["reasons"]
     stats = report["stats"]
     assert stats["changes_streamed"] == count

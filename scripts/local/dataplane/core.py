@@ -102,6 +102,7 @@ class DataPlane:
         self.lag_ms: list[int] = []
         self.objects_loaded = 0
         self.load_failures: list[dict[str, Any]] = []
+        self.never_loaded: list[str] = []  # Firehose data objects no notification announced
         self.last_scan = 0.0
         self.started = False
 
@@ -296,6 +297,11 @@ class DataPlane:
                 f"object s3://{failure['bucket']}/{failure['key']} not loaded by "
                 f"{failure['function']} ({failure['condition']}): {failure['error']}"
             )
+        if self.never_loaded:
+            reasons.append(
+                f"{len(self.never_loaded)} objects delivered by Firehose match no bucket "
+                f"notification, so nothing loads them (first: {self.never_loaded[0]})"
+            )
         if self.stream_stats.records_discarded:
             reasons.append(
                 f"{self.stream_stats.records_discarded} stream records given up on "
@@ -332,6 +338,8 @@ class DataPlane:
         if written.change_ts_ms:
             self.change_ts_by_object[(written.bucket, written.key)] = written.change_ts_ms
         self.notifier.object_created(written.bucket, written.key, written.size, written.etag)
+        if written.delivered_data and not self.notifier.last_matched:
+            self.never_loaded.append(f"s3://{written.bucket}/{written.key}")
 
     def _emit_s3_event(
         self, spec: NotificationSpec, event: dict[str, Any], obj: tuple[str, str, str]
@@ -381,6 +389,7 @@ class DataPlane:
             "records_dropped": self.firehose.stats.records_dropped,
             "objects_loaded": self.objects_loaded,
             "load_failures": len(self.load_failures),
+            "objects_never_loaded": len(self.never_loaded),
             "invocations": {
                 name: {
                     **asdict(stats),

@@ -187,6 +187,7 @@ class WrittenObject:
     size: int
     etag: str
     change_ts_ms: list[int]
+    delivered_data: bool  # under the delivery prefix (not the error prefix)
 
 
 class FirehoseEmulator:
@@ -314,13 +315,14 @@ class FirehoseEmulator:
         if delivered:
             body = b"".join(data for _, data in delivered)
             change_ts = [ts for record, _ in delivered for ts in change_timestamps(record.data)]
-            self._put_object(spec, expand_prefix(spec.prefix, oldest), oldest, body, change_ts)
+            prefix = expand_prefix(spec.prefix, oldest)
+            self._put_object(spec, prefix, oldest, body, change_ts, delivered_data=True)
             with self.lock:
                 self.stats.objects_written += 1
         if failed:
             body = b"".join(json.dumps(entry).encode() + b"\n" for entry in failed)
             prefix = expand_prefix(spec.error_prefix, oldest, error_output_type="processing-failed")
-            self._put_object(spec, prefix, oldest, body, [])
+            self._put_object(spec, prefix, oldest, body, [], delivered_data=False)
             with self.lock:
                 self.stats.error_objects_written += 1
 
@@ -331,12 +333,16 @@ class FirehoseEmulator:
         when: datetime,
         body: bytes,
         change_ts: list[int],
+        *,
+        delivered_data: bool,
     ) -> None:
         key = f"{prefix}{spec.name}-{spec.version_id}-{when:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
         response = self.s3.put_object(Bucket=spec.bucket, Key=key, Body=body)
         log.info("%s: wrote s3://%s/%s (%d bytes)", spec.name, spec.bucket, key, len(body))
         self.on_object_written(
-            WrittenObject(spec.bucket, key, len(body), response["ETag"].strip('"'), change_ts)
+            WrittenObject(
+                spec.bucket, key, len(body), response["ETag"].strip('"'), change_ts, delivered_data
+            )
         )
 
     def _transform(

@@ -110,6 +110,7 @@ class S3Notifier:
         self.seen = seen  # bucket -> key -> etag (shared, saved)
         self.emit = emit
         self.specs: list[NotificationSpec] = []
+        self.last_matched = 0  # how many notifications the last new object went to
 
     def load(self, specs: list[NotificationSpec]) -> None:
         self.specs = specs
@@ -125,8 +126,10 @@ class S3Notifier:
         if known.get(key) == etag:
             return False
         known[key] = etag
+        self.last_matched = 0
         for spec in self.specs:
             if spec.bucket == bucket and spec.matches("ObjectCreated:Put", key):
+                self.last_matched += 1
                 event = s3_event(
                     spec, self.region, key=key, size=size, etag=etag, event_name="ObjectCreated:Put"
                 )
