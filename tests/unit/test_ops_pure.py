@@ -1,0 +1,300 @@
+"""The operator tool's pure parts: canonical values and row digests (the same on both
+sides of verify), the backfill checkpoint, dead-letter message parsing, and the
+messages for missing permissions and resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+from ddb2aurora.mapping import load_mapping
+from ddb2aurora.ops.checkpoint import Checkpoint
+from ddb2aurora.ops.digest import NULL, Side, canonical, canonical_row, compare
+from ddb2aurora.ops.dlq import (
+    MessageError,
+    RecordTooLarge,
+    StreamBatchFailure,
+    parse_loader_message,
+    parse_stream_message,
+)
+from ddb2aurora.ops.errors import OpsError, explain
+from ddb2aurora.ops.replay import error_records, replay_copy_key
+from ddb2aurora.ops.scan import RateLimiter, TableInfo, page_cost, read_budget
+from ddb2aurora.ops.verify import guess_typed_keys
+from ddb2aurora.sql_types import Kind
+
+REPO = Path(__file__).resolve().parents[2]
+MAPPING = load_mapping((REPO / "mappings" / "web_analytics.json").read_text())
+
+
+def _item(hits: int = 3, latitude: str = "1.5") -> dict:
+    payload = {
+        "Hits": hits,
+        "device": {"make": "x", "location": {"latitude": float(latitude)}},
+        "session": {"session_id": "s", "start_timestamp": 1_700_000_000_123},
+    }
+    return {
+        "page_id": {"S": "/a"},
+        "activity_dt": {"S": "2026-11-30T01:02:03.456Z"},
+        "payload": {"S": json.dumps(payload, default=str)},
+    }
+
+
+# ---- canonical values: the DynamoDB side (CSV text) equals the database side (PyMySQL) --
+
+
+@pytest.mark.parametrize(
+    ("kind", "from_csv", "from_db"),
+    [
+        (Kind.DECIMAL, "1.5", Decimal("1.500000")),
+        (Kind.DECIMAL, "0", Decimal("0.000000")),
+        (Kind.DECIMAL, "100", Decimal("100.000000")),
+        (Kind.INTEGER, "42", 42),
+        (Kind.DOUBLE, "0.1", 0.1),
+        (Kind.BOOLEAN, "1", 1),
+        (Kind.DATETIME, "2026-11-30 01:02:03.456", dt.datetime(2026, 11, 30, 1, 2, 3, 456000)),
+        (Kind.DATE, "2026-11-30", dt.date(2026, 11, 30)),
+        (Kind.JSON, '{"b":1.50,"a":[1,2]}', '{"a": [1, 2], "b": 1.5}'),
+        (Kind.BINARY, b"\x00\xff", b"\x00\xff"),
+        (Kind.VARCHAR, "é ,\n", "é ,\n"),
+    ],
+)
+def test_both_sides_agree_on_equal_values(kind, from_csv, from_db):
+    assert canonical(kind, from_csv) == canonical(kind, from_db)
+
+
+def test_null_differs_from_every_text():
+    assert canonical(Kind.VARCHAR, None) == NULL
+    assert canonical(Kind.VARCHAR, "") != NULL
+    assert canonical(Kind.VARCHAR, "NULL") != NULL
+
+
+@pytest.mark.parametrize(
+    ("kind", "left", "right"),
+    [
+        (Kind.DECIMAL, "1.5", Decimal("1.500001")),
+        (Kind.DATETIME, "2026-11-30 01:02:03.456", dt.datetime(2026, 11, 30, 1, 2, 3, 457000)),
+        (Kind.VARCHAR, "abc", "abc "),
+        (Kind.VARCHAR, "abc", "ABC"),
+        (Kind.JSON, '{"a":1}', '{"a":"1"}'),
+    ],
+)
+def test_different_values_differ(kind, left, right):
+    assert canonical(kind, left) != canonical(kind, right)
+
+
+def test_row_digest_and_key_from_the_mapping():
+    left = canonical_row(MAPPING, MAPPING.row(_item()))
+    assert left.key == ("/a", "2026-11-30 01:02:03.456000")
+    assert left.digest == canonical_row(MAPPING, MAPPING.row(_item())).digest
+    assert left.digest != canonical_row(MAPPING, MAPPING.row(_item(hits=4))).digest
+
+
+def test_compare_names_missing_extra_and_different_keys():
+    source, database = Side(), Side()
+    rows = {name: canonical_row(MAPPING, MAPPING.row(_item(hits=n))) for name, n in
+            (("a", 1), ("b", 2))}  # fmt: skip
+    same = rows["a"]
+    source.add(same)
+    database.add(same)
+    moved = canonical_row(MAPPING, MAPPING.row({**_item(), "page_id": {"S": "/missing"}}))
+    source.add(moved)
+    extra = canonical_row(MAPPING, MAPPING.row({**_item(), "page_id": {"S": "/extra"}}))
+    database.add(extra)
+    changed = canonical_row(MAPPING, MAPPING.row({**_item(hits=7), "page_id": {"S": "/c"}}))
+    source.add(changed)
+    database.add(canonical_row(MAPPING, MAPPING.row({**_item(hits=8), "page_id": {"S": "/c"}})))
+    drift = compare(MAPPING, source, database)
+    assert drift.missing == [moved.key]
+    assert drift.extra == [extra.key]
+    assert [d.key for d in drift.different] == [changed.key]
+    assert drift.different[0].columns == [("hits", "7", "8")]
+    assert not drift.ok
+
+
+def test_a_datetime_key_is_rebuilt_in_the_schema_spelling():
+    key = canonical_row(MAPPING, MAPPING.row(_item())).key
+    typed = guess_typed_keys(MAPPING, key, {"page_id": "S", "activity_dt": "S"})
+    assert typed == {"page_id": {"S": "/a"}, "activity_dt": {"S": "2026-11-30T01:02:03.456Z"}}
+
+
+# ---- checkpoint -----------------------------------------------------------------------
+
+
+def test_checkpoint_resumes_where_it_stopped(tmp_path):
+    path = tmp_path / "cp.json"
+    first = Checkpoint.open(path, "scan:t", ["0", "1"], restart=False)
+    first.record("0", {"k": {"S": "x"}}, 10)
+    first.record("1", None, 5)
+    again = Checkpoint.open(path, "scan:t", ["0", "1"], restart=False)
+    assert again.resumed and again.run_id == first.run_id
+    assert again.units["0"].last_key == {"k": {"S": "x"}} and not again.units["0"].done
+    assert again.units["1"].done and again.items == 15 and not again.complete
+    again.record("0", None, 1)
+    assert Checkpoint.open(path, "scan:t", ["0", "1"], restart=False).complete
+
+
+def test_checkpoint_for_other_work_is_refused_unless_restarted(tmp_path):
+    path = tmp_path / "cp.json"
+    Checkpoint.open(path, "scan:t", ["0", "1"], restart=False).record("0", None, 3)
+    with pytest.raises(OpsError, match="belongs to 'scan:t'"):
+        Checkpoint.open(path, "scan:other", ["0", "1"], restart=False)
+    with pytest.raises(OpsError, match="same --segments"):
+        Checkpoint.open(path, "scan:t", ["0", "1", "2"], restart=False)
+    fresh = Checkpoint.open(path, "scan:t", ["0", "1", "2"], restart=True)
+    assert fresh.items == 0 and not fresh.resumed
+
+
+def test_checkpoint_writes_are_atomic_under_threads(tmp_path):
+    checkpoint = Checkpoint.open(tmp_path / "cp.json", "scan:t", ["0", "1", "2"], restart=False)
+
+    def pages(unit: str) -> None:
+        for n in range(50):
+            checkpoint.record(unit, {"n": {"N": str(n)}}, 1)
+
+    threads = [threading.Thread(target=pages, args=(u,)) for u in ("0", "1", "2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = json.loads((tmp_path / "cp.json").read_text())
+    assert sum(unit["items"] for unit in stored["units"].values()) == 150
+
+
+# ---- dead-letter messages -------------------------------------------------------------
+
+STREAM_FAILURE = {
+    "requestContext": {"requestId": "r", "condition": "RetryAttemptsExhausted"},
+    "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+    "version": "1.0",
+    "timestamp": "2026-11-30T00:00:00.000Z",
+    "DDBStreamBatchInfo": {
+        "shardId": "shardId-1",
+        "startSequenceNumber": "100",
+        "endSequenceNumber": "250",
+        "approximateArrivalOfFirstRecord": "2026-11-30T00:00:00Z",
+        "approximateArrivalOfLastRecord": "2026-11-30T00:00:01Z",
+        "batchSize": 3,
+        "streamArn": "arn:aws:dynamodb:us-east-1:1:table/t/stream/x",
+    },
+}
+
+
+def test_stream_batch_failure_is_parsed():
+    failure = parse_stream_message(json.dumps(STREAM_FAILURE))
+    assert isinstance(failure, StreamBatchFailure)
+    assert (failure.shard_id, failure.batch_size, failure.condition) == (
+        "shardId-1", 3, "RetryAttemptsExhausted")  # fmt: skip
+    assert failure.contains("100") and failure.contains("250") and not failure.contains("251")
+    assert not failure.contains("99")
+
+
+def test_record_too_large_report_is_parsed():
+    body = {"reason": "record_too_large", "source": "t", "keys": {"k": {"S": "a"}},
+            "seq": "7", "event_id": "e", "size_bytes": 2_000_000}  # fmt: skip
+    parsed = parse_stream_message(json.dumps(body))
+    assert parsed == RecordTooLarge("t", {"k": {"S": "a"}}, "7", 2_000_000)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "[]", json.dumps({"other": 1}),
+     json.dumps({"DDBStreamBatchInfo": {"shardId": "s"}}),
+     json.dumps({"DDBStreamBatchInfo": {**STREAM_FAILURE["DDBStreamBatchInfo"],
+                                         "startSequenceNumber": "x"}})],
+)  # fmt: skip
+def test_other_stream_messages_are_refused(body):
+    with pytest.raises(MessageError):
+        parse_stream_message(body)
+
+
+def test_loader_failure_names_the_objects_with_decoded_keys():
+    event = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": "b"},
+                    "object": {"key": "data/a+b%2Bc", "eTag": "e1", "size": 3},
+                },
+            }
+        ]
+    }
+    body = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": event,
+            "responsePayload": {"errorType": "X", "errorMessage": "boom"}}  # fmt: skip
+    failure = parse_loader_message(json.dumps(body))
+    assert [(o.bucket, o.key, o.etag) for o in failure.objects] == [("b", "data/a b+c", "e1")]
+    assert failure.error == "X: boom" and failure.condition == "RetriesExhausted"
+    with pytest.raises(MessageError, match="requestPayload"):
+        parse_loader_message(json.dumps({"requestContext": {}}))
+
+
+def test_error_prefix_objects_yield_the_original_records():
+    lines = [{"rawData": "eyJhIjoxfQo=", "errorCode": "x"}, {"rawData": "Yg==", "errorCode": "y"}]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    assert error_records(body) == [b'{"a":1}\n', b"b"]
+    with pytest.raises(MessageError, match="line 1"):
+        error_records(b'{"no": "raw"}\n')
+
+
+def test_replay_copies_get_distinct_keys_under_the_original():
+    now = dt.datetime(2026, 11, 30, 1, 2, 3, 4, tzinfo=dt.UTC)
+    assert replay_copy_key("data/x", now) == "data/x.replay-20261130T010203000004Z"
+
+
+# ---- read budget ------------------------------------------------------------------------
+
+
+def test_read_budget_is_a_share_of_provisioned_capacity_or_an_explicit_cap():
+    provisioned = TableInfo("t", ("k",), 10, 200, None)
+    on_demand = TableInfo("t", ("k",), 10, 0, None)
+    assert read_budget(provisioned, 0.25, None) == 50
+    assert read_budget(provisioned, 0.5, 20) == 20
+    assert read_budget(on_demand, 0.5, 300) == 300
+    with pytest.raises(OpsError, match="on-demand.*--max-rcu"):
+        read_budget(on_demand, 0.5, None)
+    with pytest.raises(OpsError, match="--read-share"):
+        read_budget(provisioned, 1.5, None)
+
+
+def test_page_cost_prefers_the_reported_capacity():
+    assert page_cost({"ConsumedCapacity": {"CapacityUnits": 12.5}, "Items": []}) == 12.5
+    assert page_cost({"Items": [{"a": {"S": "x" * 16_000}}]}) > 1.9
+
+
+def test_rate_limiter_waits_off_its_debt():
+    limiter = RateLimiter(1000.0)
+    stop = threading.Event()
+    limiter.spend(1000.0)
+    limiter.wait(stop)  # returns: the bucket refills at 1000 units/s
+    stop.set()
+    limiter.spend(10**9)
+    limiter.wait(stop)  # a stopped run never blocks
+
+
+# ---- messages for missing permissions and resources ---------------------------------
+
+
+def _client_error(code: str, message: str = "m") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Scan")
+
+
+def test_access_denied_names_the_action_and_the_resource():
+    error = explain(_client_error("AccessDeniedException"), "dynamodb", "Scan", {"TableName": "t"})
+    assert "permission denied" in str(error)
+    assert "dynamodb:Scan" in str(error) and "TableName=t" in str(error)
+    assert error.code == "AccessDeniedException"
+
+
+def test_missing_resources_are_named():
+    error = explain(_client_error("NoSuchBucket"), "s3", "ListObjectsV2",
+                    {"Bucket": "b", "Prefix": "errors/"})  # fmt: skip
+    assert str(error).startswith("not found: s3://b/errors/")
+    queue = explain(_client_error("AWS.SimpleQueueService.NonExistentQueue"), "sqs",
+                    "ReceiveMessage", {"QueueUrl": "https://q"})  # fmt: skip
+    assert "QueueUrl=https://q" in str(queue) and "not found" in str(queue)
