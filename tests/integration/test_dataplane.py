@@ -157,15 +157,15 @@ def plane_factory(moto_url: str, code: tuple[Path, bytes], tmp_path: Path) -> It
     planes: list[DataPlane] = []
 
     def make(**kwargs: Any) -> DataPlane:
-        plane = DataPlane(
-            aws_endpoint_url=moto_url,
-            region=REGION,
-            state_dir=tmp_path / "state",
-            code_dirs=[code[0]],
-            runtime_dir=ROOT / ".local" / "runtime",
-            async_retry_delay_s=0.01,
-            **kwargs,
-        ).start()
+        settings: dict[str, Any] = {
+            "aws_endpoint_url": moto_url,
+            "region": REGION,
+            "state_dir": tmp_path / "state",
+            "code_dirs": [code[0]],
+            "runtime_dir": ROOT / ".local" / "runtime",
+            "async_retry_delay_s": 0.01,
+        }
+        plane = DataPlane(**{**settings, **kwargs}).start()
         planes.append(plane)
         return plane
 
@@ -674,6 +674,23 @@ def test_worker_crash_is_retried_in_a_fresh_worker(
     stats = report["stats"]["invocations"]["loader"]
     assert (stats["invocations"], stats["errors"], stats["cold_starts"]) == (2, 1, 2)
     assert report["stats"]["objects_loaded"] == 1
+
+
+def test_queued_object_events_survive_a_restart(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("loader", code[1], "fixture.crash_once", {"EVENT_LOG": str(event_log)})
+    notify(aws, arn)
+    first = plane_factory(async_retry_delay_s=3600)
+    aws.s3.put_object(Bucket="drop", Key="in/a.csv", Body=b"x")
+    first.step(flush=True)  # announced, crashed, queued for a retry an hour away
+    assert first.async_invoker.waiting() == 1
+    first.close()
+    second = plane_factory()
+    report = second.drain(timeout_s=60)
+    assert report["ok"], report["reasons"]
+    assert report["stats"]["objects_loaded"] == 1
+    assert len(logged(event_log)) == 2
 
 
 def test_timeout_is_enforced(aws: Aws, code: tuple[Path, bytes], plane_factory: Any) -> None:

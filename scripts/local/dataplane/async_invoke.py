@@ -55,6 +55,7 @@ class AsyncEvent:
     next_at: float = 0.0
     on_success: Callable[[InvokeResult], None] | None = None
     on_exhausted: Callable[[InvokeResult, str], None] | None = None
+    label: dict[str, str] | None = None  # what the event is about (saved across restarts)
 
 
 @dataclass

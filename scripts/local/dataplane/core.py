@@ -105,6 +105,7 @@ class DataPlane:
         self.never_loaded: list[str] = []  # Firehose data objects no notification announced
         self.last_scan = 0.0
         self.started = False
+        self._restore_object_events()
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
@@ -345,7 +346,12 @@ class DataPlane:
         self, spec: NotificationSpec, event: dict[str, Any], obj: tuple[str, str, str]
     ) -> None:
         bucket, key, _etag = obj
-        function = self.functions.resolve(spec.function_arn)
+        self._submit_object_event(spec.function_arn, event, bucket, key, attempts=0)
+
+    def _submit_object_event(
+        self, function_arn: str, event: dict[str, Any], bucket: str, key: str, *, attempts: int
+    ) -> None:
+        function = self.functions.resolve(function_arn)
 
         def loaded(_result: InvokeResult) -> None:
             self.objects_loaded += 1
@@ -367,13 +373,27 @@ class DataPlane:
 
         self.async_invoker.submit(
             AsyncEvent(
-                spec.function_arn,
+                function_arn,
                 event,
                 enqueued_at=time.monotonic(),
+                attempts=attempts,
                 on_success=loaded,
                 on_exhausted=exhausted,
+                label={"bucket": bucket, "key": key},
             )
         )
+
+    def _restore_object_events(self) -> None:
+        """Object events queued when the data plane stopped: their objects are already
+        marked as announced, so without this a restart would never load them."""
+        for saved in self.state.pop("async_pending", []):
+            self._submit_object_event(
+                saved["function_arn"],
+                saved["event"],
+                saved["label"]["bucket"],
+                saved["label"]["key"],
+                attempts=saved["attempts"],
+            )
 
     # -- observability and test hooks -------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -446,6 +466,16 @@ class DataPlane:
         return state
 
     def _save_state(self) -> None:
+        self.state["async_pending"] = [
+            {
+                "function_arn": item.function_arn,
+                "event": item.event,
+                "attempts": item.attempts,
+                "label": item.label,
+            }
+            for item in self.async_invoker.queue
+            if item.label is not None
+        ]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         path = self.state_dir / STATE_FILE
         temporary = path.with_suffix(".tmp")
