@@ -40,9 +40,8 @@ def control_server(plane: DataPlane) -> ThreadingHTTPServer:
             return dict(json.loads(raw)) if raw.strip() else {}
 
         def do_GET(self) -> None:
-            if self.path == "/stats":
-                with plane.lock:
-                    self._reply(200, plane.stats())
+            if self.path == "/stats":  # counters only: readable while a drain holds the lock
+                self._reply(200, plane.stats())
             else:
                 self._reply(404, {"error": f"no such path {self.path}"})
 

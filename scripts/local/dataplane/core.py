@@ -311,18 +311,28 @@ class DataPlane:
         queues = {p.spec.on_failure_arn for p in self.pollers.values()}
         queues |= {c.on_failure_arn for c in self.async_configs.values()}
         queues |= {s.dead_letter_arn for s in self.functions.specs.values()}
+        urls = {
+            value  # queues the functions themselves dead-letter to (e.g. oversized records)
+            for spec in self.functions.specs.values()
+            for name, value in spec.environment.items()
+            if name.endswith("DEAD_LETTER_QUEUE_URL") and value
+        }
         for arn in sorted(q for q in queues if q and ":sqs:" in q):
             try:
+                urls.add(queue_url(self.sqs, arn))
+            except Exception as error:
+                reasons.append(f"cannot find dead-letter queue {arn}: {error}")
+        for url in sorted(urls):
+            try:
                 attributes = self.sqs.get_queue_attributes(
-                    QueueUrl=queue_url(self.sqs, arn),
-                    AttributeNames=["ApproximateNumberOfMessages"],
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
             except Exception as error:
-                reasons.append(f"cannot read dead-letter queue {arn}: {error}")
+                reasons.append(f"cannot read dead-letter queue {url}: {error}")
                 continue
             count = int(attributes.get("ApproximateNumberOfMessages", 0))
             if count:
-                reasons.append(f"{count} messages in dead-letter queue {arn}")
+                reasons.append(f"{count} messages in dead-letter queue {url}")
         used = {self.functions.resolve(p.spec.function_arn) for p in self.pollers.values()}
         used |= {self.functions.resolve(n.function_arn) for n in self.notifier.specs}
         used |= {
