@@ -1,0 +1,7 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = { Project = "ddb2aurora", Stack = var.name_prefix }
+  }
+}
