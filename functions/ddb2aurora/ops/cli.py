@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pymysql
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -26,12 +27,13 @@ from ddb2aurora.ops.errors import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_OPERATOR,
     OpsError,
 )
 from ddb2aurora.ops.target import Target, resolve
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # option -> (Target field, environment variable)
 TARGET_OPTIONS = {
@@ -342,6 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpsError as error:
         err.print(f"ddb2aurora {args.command}: {error}", highlight=False, markup=False)
         return error.exit_code
+    except pymysql.err.Error as error:
+        err.print(f"ddb2aurora {args.command}: database error: {error}", highlight=False)
+        return EXIT_OPERATOR
     except KeyboardInterrupt:
         err.print(f"ddb2aurora {args.command}: interrupted")
         return EXIT_INTERRUPTED

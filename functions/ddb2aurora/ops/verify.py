@@ -24,6 +24,7 @@ from typing import Any
 from ddb2aurora.mapping import RecordRejected, TableMapping
 from ddb2aurora.ops.aws import Client
 from ddb2aurora.ops.digest import Drift, Key, Side, canonical_row, compare, key_text
+from ddb2aurora.ops.errors import OpsError
 from ddb2aurora.ops.records import keys_text, wire
 from ddb2aurora.ops.scan import RateLimiter, describe_table, read_budget, scan_segment
 from ddb2aurora.ops.target import Target
@@ -190,6 +191,17 @@ def read_database(connection: Any, mapping: TableMapping, progress: Progress) ->
     connection.commit()  # a fresh snapshot
     side = Side()
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+            "AND table_name = %s",
+            (mapping.target_table,),
+        )
+        if not cursor.fetchone()[0]:
+            raise OpsError(
+                f"the target table {mapping.target_table} does not exist in the database: "
+                "the loader creates it with the first object it loads, so nothing has been "
+                "loaded yet (check the loader's dead-letter queue and `ddb2aurora status`)"
+            )
         cursor.execute(f"SELECT {_select_columns(mapping)} FROM {table}")
         while batch := cursor.fetchmany(5000):
             side.merge(database_side(connection, mapping, batch))
