@@ -539,6 +539,61 @@ def test_firehose_contract_violation_fails_the_whole_batch(
     assert len(logged(event_log, "transform")) == 2
 
 
+def test_moto_launcher_lets_tls_only_buckets_work(aws: Aws) -> None:
+    aws.s3.create_bucket(Bucket="hardened")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::hardened", "arn:aws:s3:::hardened/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::hardened/locked/*",
+            },
+        ],
+    }
+    aws.s3.put_bucket_policy(Bucket="hardened", Policy=json.dumps(policy))
+    aws.s3.put_object(Bucket="hardened", Key="data/a.csv", Body=b"1")
+    assert aws.objects("hardened") == {"data/a.csv": b"1"}
+    with pytest.raises(aws.s3.exceptions.ClientError, match="403"):
+        aws.s3.put_object(Bucket="hardened", Key="locked/b.csv", Body=b"1")
+
+
+def test_failed_delivery_keeps_records_and_drain_says_why(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
+    make_delivery_stream(aws, arn)
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::lake/*",
+            }
+        ],
+    }
+    aws.s3.put_bucket_policy(Bucket="lake", Policy=json.dumps(deny))
+    plane = plane_factory()
+    local_firehose(plane).put_record_batch(DeliveryStreamName="changes", Records=[{"Data": b"a\n"}])
+    report = plane.drain(timeout_s=60)
+    assert any("Firehose changes cannot deliver" in reason for reason in report["reasons"])
+    assert report["stats"]["pending"]["firehose_records"] == 1
+    aws.s3.delete_bucket_policy(Bucket="lake")
+    plane.drain(timeout_s=60)
+    assert list(aws.objects("lake").values()) == [b"A\n"]
+
+
 def test_firehose_put_fault_injection(
     aws: Aws, code: tuple[Path, bytes], plane_factory: Any
 ) -> None:

@@ -298,6 +298,8 @@ class DataPlane:
                 f"object s3://{failure['bucket']}/{failure['key']} not loaded by "
                 f"{failure['function']} ({failure['condition']}): {failure['error']}"
             )
+        for stream, error in sorted(self.firehose.delivery_errors.items()):
+            reasons.append(f"Firehose {stream} cannot deliver (records kept buffered): {error}")
         if self.never_loaded:
             reasons.append(
                 f"{len(self.never_loaded)} objects delivered by Firehose match no bucket "

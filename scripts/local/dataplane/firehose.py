@@ -209,6 +209,7 @@ class FirehoseEmulator:
         self.buffers: dict[str, StreamBuffer] = {}
         self.faults: list[PutFault] = []
         self.stats = FirehoseStats()
+        self.delivery_errors: dict[str, str] = {}  # stream -> why its last delivery failed
         self.lock = threading.Lock()
 
     def load(self, specs: list[DeliveryStreamSpec]) -> None:
@@ -294,7 +295,19 @@ class FirehoseEmulator:
                 if not due:
                     continue
                 self.buffers[name] = StreamBuffer()
-            self._deliver(spec, buffer.records)
+            try:
+                self._deliver(spec, buffer.records)
+            except Exception as error:
+                # Firehose keeps retrying delivery; the records stay buffered, drain says why
+                self.delivery_errors[name] = f"{type(error).__name__}: {error}"
+                log.exception("%s: delivery to s3://%s failed; records kept", name, spec.bucket)
+                with self.lock:
+                    current = self.buffers[name]
+                    buffer.records.extend(current.records)
+                    buffer.size += current.size
+                    self.buffers[name] = buffer
+                continue
+            self.delivery_errors.pop(name, None)
             busy = True
         return busy
 
