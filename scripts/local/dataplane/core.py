@@ -104,6 +104,7 @@ class DataPlane:
         self.load_failures: list[dict[str, Any]] = []
         self.never_loaded: list[str] = []  # Firehose data objects no notification announced
         self.last_scan = 0.0
+        self.last_summary: dict[str, Any] = {}
         self.started = False
         self._restore_object_events()
 
@@ -228,7 +229,9 @@ class DataPlane:
                 "delivery_streams": [s.name for s in streams],
                 "notifications": [f"{n.bucket}:{n.prefix}*{n.suffix}" for n in notifications],
             }
-            log.info("deployed configuration: %s", json.dumps(summary))
+            if summary != self.last_summary:
+                self.last_summary = summary
+                log.info("deployed configuration: %s", json.dumps(summary))
             return summary
 
     def _local_overrides(self, spec: FunctionSpec) -> dict[str, str]:

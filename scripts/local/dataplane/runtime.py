@@ -387,6 +387,7 @@ class FunctionRuntime:
         self.code_errors: dict[str, str] = {}
         self.workers: dict[str, Worker] = {}
         self.stats: dict[str, FunctionStats] = {}
+        self.announced: dict[str, tuple[str, str, str]] = {}  # what was last logged per function
 
     def load(self, specs: list[FunctionSpec]) -> None:
         """Adopt the deployed configuration; restart a worker whose configuration changed."""
@@ -409,7 +410,10 @@ class FunctionRuntime:
                 log.error("%s", self.code_errors[spec.name])
             else:
                 unpack(zip_path, self.settings.functions_dir / spec.name, spec.code_sha256)
-                log.info("function %s runs %s (%s)", spec.name, zip_path, spec.handler)
+                announced = (str(zip_path), spec.handler, spec.code_sha256)
+                if self.announced.get(spec.name) != announced:
+                    self.announced[spec.name] = announced
+                    log.info("function %s runs %s (%s)", spec.name, zip_path, spec.handler)
 
     def resolve(self, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):
