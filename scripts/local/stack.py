@@ -216,6 +216,8 @@ def start_moto(paths: StatePaths) -> str:
     known = _read_json(paths.moto_json)
     if known and _alive(int(known["pid"])) and _http_ok(known["url"] + "/moto-api/"):
         return str(known["url"])
+    if known:  # ours but not answering: replace it rather than leave it running
+        _terminate(int(known["pid"]))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     # AWS managed policies (AmazonRDSEnhancedMonitoringRole, …) exist only when asked for.
