@@ -28,6 +28,7 @@ module "stream_ingest" {
   hash_key              = module.table_mapping.dynamodb_key_attributes[0]
   range_key             = try(module.table_mapping.dynamodb_key_attributes[1], null)
   deletion_protection   = var.deletion_protection
+  table_kms_key_arn     = module.firehose.kms_key_arn
   package_path          = "${local.package_dir}/stream_processor.zip"
   architectures         = local.architectures
   log_retention_in_days = var.log_retention_in_days

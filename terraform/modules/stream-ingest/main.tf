@@ -15,6 +15,7 @@ locals {
 ################################################################################
 
 resource "aws_dynamodb_table" "this" {
+  #checkov:skip=CKV_AWS_119:The customer managed key is an input (table_kms_key_arn); the root stack passes one, and the AWS owned key remains the module default.
   count = var.create_table ? 1 : 0
 
   name                        = var.table_name
