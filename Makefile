@@ -87,7 +87,7 @@ tf-docs-check: venv ## fail when a module README's input/output tables are out o
 
 .PHONY: checkov
 checkov: venv ## checkov over terraform/ (config and reasoned skips in .checkov.yaml)
-	$(VENV)/bin/checkov --config-file .checkov.yaml
+	LOG_LEVEL=ERROR $(VENV)/bin/checkov --config-file .checkov.yaml
 
 .PHONY: tflint
 tflint: ## tflint in every Terraform directory (.tflint.hcl), when tflint is installed

@@ -88,6 +88,8 @@ resource "aws_rds_cluster_role_association" "s3_load" {
 locals {
   create_monitoring_role = var.create && var.monitoring_interval > 0 && var.create_monitoring_role
   monitoring_role_arn    = local.create_monitoring_role ? try(aws_iam_role.monitoring[0].arn, null) : var.monitoring_role_arn
+  # Enhanced Monitoring writes to this fixed log group.
+  rds_metrics_log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:RDSOSMetrics"
 }
 
 data "aws_iam_policy_document" "monitoring_assume" {
@@ -113,9 +115,28 @@ resource "aws_iam_role" "monitoring" {
   tags = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "monitoring" {
+# What the AWS-managed AmazonRDSEnhancedMonitoringRole grants, scoped to this account and region
+# (written out, so it also works where managed policies are absent, as in moto).
+data "aws_iam_policy_document" "monitoring" {
   count = local.create_monitoring_role ? 1 : 0
 
-  role       = aws_iam_role.monitoring[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+  statement {
+    sid       = "ManageRdsMetricsLogGroup"
+    actions   = ["logs:CreateLogGroup", "logs:PutRetentionPolicy"]
+    resources = ["${local.rds_metrics_log_group_arn}:*"]
+  }
+
+  statement {
+    sid       = "WriteRdsMetricsLogStreams"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"]
+    resources = ["${local.rds_metrics_log_group_arn}:log-stream:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "monitoring" {
+  count = local.create_monitoring_role ? 1 : 0
+
+  name   = "enhanced-monitoring"
+  role   = aws_iam_role.monitoring[0].id
+  policy = data.aws_iam_policy_document.monitoring[0].json
 }

@@ -2,10 +2,6 @@
 # KMS key for storage, the managed master secret and Performance Insights
 ################################################################################
 
-data "aws_caller_identity" "current" {
-  count = var.create && var.create_kms_key ? 1 : 0
-}
-
 # The account's default key policy, written out: IAM policies of the account govern use of the key.
 data "aws_iam_policy_document" "kms" {
   # A key policy's Resource "*" is the key itself, and the account root statement is AWS's default key policy:
@@ -21,7 +17,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current[0].account_id}:root"]
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
     }
   }
 }

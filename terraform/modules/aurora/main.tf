@@ -1,5 +1,9 @@
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   serverless  = var.instance_class == "db.serverless"
   kms_key_arn = var.create_kms_key ? try(aws_kms_key.this[0].arn, null) : var.kms_key_arn
@@ -155,4 +159,7 @@ resource "aws_rds_cluster_instance" "this" {
   apply_immediately          = var.apply_immediately
 
   tags = var.tags
+
+  # RDS checks the monitoring role's permissions when the instance is created.
+  depends_on = [aws_iam_role_policy.monitoring]
 }
