@@ -104,7 +104,7 @@ class VerifyResult:
 # ---- DynamoDB side -------------------------------------------------------------------------
 
 
-def _add_item(mapping: TableMapping, side: Side, item: dict[str, Any]) -> None:
+def add_item(mapping: TableMapping, side: Side, item: dict[str, Any]) -> None:
     typed = wire(item)
     keys = {name: item[name] for name in _key_attributes(mapping) if name in item}
     try:
@@ -145,7 +145,7 @@ def source_side(
         ):
             with lock:
                 for item in items:
-                    _add_item(mapping, side, item)
+                    add_item(mapping, side, item)
             progress(len(items))
 
     threads = [threading.Thread(target=_guard(run, stop), args=(s,)) for s in range(segments)]
@@ -186,7 +186,11 @@ def database_side(connection: Any, mapping: TableMapping, rows: Iterable[Sequenc
     return side
 
 
-def read_database(connection: Any, mapping: TableMapping, progress: Progress) -> Side:
+def read_database(
+    connection: Any, mapping: TableMapping, progress: Progress, *, missing_ok: bool = False
+) -> Side:
+    """Every row of the target table; a table that does not exist yet is an OpsError,
+    or (``missing_ok``) an empty side."""
     table = quote_identifier(mapping.target_table)
     connection.commit()  # a fresh snapshot
     side = Side()
@@ -197,6 +201,8 @@ def read_database(connection: Any, mapping: TableMapping, progress: Progress) ->
             (mapping.target_table,),
         )
         if not cursor.fetchone()[0]:
+            if missing_ok:
+                return side
             raise OpsError(
                 f"the target table {mapping.target_table} does not exist in the database: "
                 "the loader creates it with the first object it loads, so nothing has been "
@@ -263,7 +269,7 @@ def source_items_for(
     for typed in keys:
         response = dynamodb.get_item(TableName=table, Key=typed, ConsistentRead=True)
         if "Item" in response:
-            _add_item(mapping, side, response["Item"])
+            add_item(mapping, side, response["Item"])
     return side
 
 
@@ -369,7 +375,7 @@ def _sampled(
         consistent=True,
     ):
         for item in items[: sample - len(source.digests) - len(source.rejected)]:
-            _add_item(mapping, source, item)
+            add_item(mapping, source, item)
         progress(len(items))
         if len(source.digests) + len(source.rejected) >= sample:
             break
