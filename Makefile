@@ -49,7 +49,11 @@ integration: venv ## tests against a real MariaDB started for the session
 
 .PHONY: localstack-test
 localstack-test: build ## end to end on a throwaway local stack (apply, data through, compare, destroy)
-	$(PY) -m pytest tests/integration -q -m localstack
+	$(PY) -m pytest tests/integration -q -m "localstack and not long"
+
+.PHONY: long-test
+long-test: build ## the long tests (50,000-item backfill on the local stack); not part of make test
+	$(PY) -m pytest tests/integration -q -m long
 
 .PHONY: aws-test
 aws-test: build ## opt-in real-account stage (DDB2AURORA_AWS_TEST=1 + AWS_PROFILE; refuses in CI)
