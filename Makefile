@@ -133,3 +133,8 @@ demo: up ## the local demo: 10,000 sample page views in, updates and deletes, dr
 .PHONY: drain
 drain: venv ## process everything pending on the local stack; non-zero with the reason when stuck
 	$(PY) -m scripts.local.dataplane --state-dir $(STATE_DIR) drain
+
+# ---- benchmarks (not part of make test): ratios vs targets, writes docs/performance.md + docs/cost.md
+.PHONY: bench
+bench: build ## benchmarks: transform, loader, stream processor, end to end; ratios vs targets, docs/performance.md, docs/cost.md (BENCH_SCALE=0.1 for a quick run)
+	$(PY) -m scripts.bench
