@@ -26,7 +26,7 @@ import boto3
 import pytest
 
 from scripts.local.dataplane.core import DataPlane
-from scripts.local.dataplane.firehose import expand_prefix
+from scripts.local.dataplane.firehose import DeliveryStreamSpec, expand_prefix
 
 pytestmark = pytest.mark.localstack
 
@@ -448,6 +448,22 @@ def test_prefix_expressions() -> None:
     )
     random_part = expand_prefix("r/!{firehose:random-string}/", when)
     assert len(random_part) == len("r//") + 11
+
+    def spec_with(prefix: str) -> DeliveryStreamSpec:
+        destination = {"BucketARN": "arn:aws:s3:::b", "Prefix": prefix}
+        description = {
+            "DeliveryStreamName": "s",
+            "DeliveryStreamARN": "arn:aws:firehose:us-east-1:1:deliverystream/s",
+            "Destinations": [{"ExtendedS3DestinationDescription": destination}],
+        }
+        spec = DeliveryStreamSpec.from_api(description)
+        assert spec is not None
+        return spec
+
+    # no prefix, or one without expressions: Firehose adds the UTC hour path
+    assert expand_prefix(spec_with("").prefix, when) == "2024/03/05/07/"
+    assert expand_prefix(spec_with("raw/").prefix, when) == "raw/2024/03/05/07/"
+    assert spec_with("").error_prefix.startswith("!{firehose:error-output-type}/")
 
 
 def test_firehose_buffers_transforms_and_writes_prefixes(
