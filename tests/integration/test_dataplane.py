@@ -519,6 +519,32 @@ def test_firehose_buffers_transforms_and_writes_prefixes(
     )
 
 
+def test_firehose_time_zone_and_file_extension(
+    aws: Aws, code: tuple[Path, bytes], plane_factory: Any
+) -> None:
+    aws.s3.create_bucket(Bucket="lake")
+    aws.firehose.create_delivery_stream(
+        DeliveryStreamName="plain",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": aws.role,
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "tz/!{timestamp:yyyy-MM-dd HH}/",
+            "CustomTimeZone": "Asia/Kolkata",
+            "FileExtension": ".csv",
+        },
+    )
+    plane = plane_factory()
+    local_firehose(plane).put_record(DeliveryStreamName="plain", Record={"Data": b"raw\n"})
+    plane.drain(timeout_s=60)
+    (key,) = aws.objects("lake")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    hour = datetime.now(ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%d %H")  # UTC+05:30
+    assert key.startswith(f"tz/{hour}/plain-1-")
+    assert key.endswith(".csv")
+
+
 def test_firehose_flushes_when_the_size_hint_is_reached(
     aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
 ) -> None:

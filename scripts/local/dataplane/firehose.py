@@ -11,7 +11,8 @@ violation fails the whole batch as Firehose does), retries an invocation that fa
 NumberOfRetries times (default 3), then writes all Ok data concatenated as one object
 under the expanded Prefix, named like Firehose names objects, and the failed records as
 JSON lines under the ErrorOutputPrefix with error-output-type "processing-failed".
-Timestamps in prefixes use the arrival time of the oldest record in the object (UTC).
+Timestamps in prefixes use the arrival time of the oldest record in the object, in the
+stream's CustomTimeZone (UTC by default); FileExtension is appended to object names.
 Buffers live in memory: a stopped data plane flushes them first (serve does on SIGTERM).
 """
 
@@ -29,9 +30,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .streams import Invoker
 
@@ -55,7 +57,7 @@ RESULTS = {"Ok", "Dropped", "ProcessingFailed"}
 
 
 def expand_prefix(prefix: str, when: datetime, *, error_output_type: str | None = None) -> str:
-    """Firehose's custom prefix expressions: !{timestamp:<Java format>} (UTC),
+    """Firehose's custom prefix expressions: !{timestamp:<Java format>} (in when's zone),
     !{firehose:random-string}, !{firehose:error-output-type}."""
 
     def replace(match: re.Match[str]) -> str:
@@ -100,6 +102,8 @@ class DeliveryStreamSpec:
     processor_retries: int
     processor_buffer_bytes: int
     compression: str
+    time_zone: str = "UTC"  # CustomTimeZone: the zone of prefix timestamps and object names
+    file_extension: str = ""
 
     @classmethod
     def from_api(cls, description: dict[str, Any]) -> DeliveryStreamSpec | None:
@@ -142,6 +146,8 @@ class DeliveryStreamSpec:
             processor_retries=retries,
             processor_buffer_bytes=int(processor_buffer_mb * 1024 * 1024),
             compression=destination.get("CompressionFormat", "UNCOMPRESSED"),
+            time_zone=destination.get("CustomTimeZone") or "UTC",
+            file_extension=destination.get("FileExtension") or "",
         )
 
 
@@ -324,7 +330,9 @@ class FirehoseEmulator:
         with self.lock:
             self.stats.records_transformed += len(delivered) if spec.processor_arn else 0
             self.stats.records_failed += len(failed)
-        oldest = datetime.fromtimestamp(min(r.arrival_ms for r in records) / 1000, UTC)
+        oldest = datetime.fromtimestamp(
+            min(r.arrival_ms for r in records) / 1000, ZoneInfo(spec.time_zone)
+        )
         if delivered:
             body = b"".join(data for _, data in delivered)
             change_ts = [ts for record, _ in delivered for ts in change_timestamps(record.data)]
@@ -349,7 +357,8 @@ class FirehoseEmulator:
         *,
         delivered_data: bool,
     ) -> None:
-        key = f"{prefix}{spec.name}-{spec.version_id}-{when:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
+        stamp = f"{when:%Y-%m-%d-%H-%M-%S}"
+        key = f"{prefix}{spec.name}-{spec.version_id}-{stamp}-{uuid.uuid4()}{spec.file_extension}"
         response = self.s3.put_object(Bucket=spec.bucket, Key=key, Body=body)
         log.info("%s: wrote s3://%s/%s (%d bytes)", spec.name, spec.bucket, key, len(body))
         self.on_object_written(
