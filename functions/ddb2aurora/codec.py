@@ -55,7 +55,8 @@ def _binary(text: Any, where: str) -> bytes:
 def deserialize(typed: Any, where: str = "value") -> Any:
     """One typed attribute value to Python: str, int/Decimal, bytes, bool, None, list,
     dict, and sets as ``set`` (SS, NS, BS)."""
-    if not isinstance(typed, Mapping) or len(typed) != 1:
+    # type() first: the ABC check of isinstance(…, Mapping) is slow, and items are dicts
+    if (type(typed) is not dict and not isinstance(typed, Mapping)) or len(typed) != 1:
         raise CodecError(f"{where}: expected an object with exactly one type key")
     ((tag, raw),) = typed.items()
     match tag:
@@ -97,7 +98,7 @@ def deserialize(typed: Any, where: str = "value") -> Any:
 
 def deserialize_item(typed: Any, where: str = "item") -> dict[str, Any]:
     """A typed item (attribute name → typed value) to a plain dict."""
-    if not isinstance(typed, Mapping):
+    if type(typed) is not dict and not isinstance(typed, Mapping):
         raise CodecError(f"{where}: expected an object")
     return {name: deserialize(value, f"{where}.{name}") for name, value in typed.items()}
 

@@ -25,6 +25,7 @@ from ddb2aurora.sql_types import (
     Kind,
     SqlType,
     convert,
+    converter,
     parse_sql_type,
 )
 
@@ -69,6 +70,17 @@ class TableMapping:
     json_attributes: tuple[str, ...] = ()
     record_schema: Mapping[str, Any] = field(default_factory=dict)
     _validate_record: Callable[[Any], Any] = field(repr=False, compare=False, default=lambda d: d)
+    # per column, resolved once: (column, value getter, converter); see row()
+    _plan: tuple[tuple[Column, Callable[[Any], Any], Callable[[Any], str | bytes]], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (column, _getter(column.path), converter(column.sql_type, column.format))
+            for column in self.columns
+        )
+        object.__setattr__(self, "_plan", plan)
 
     @property
     def key_columns(self) -> tuple[Column, ...]:
@@ -94,9 +106,7 @@ class TableMapping:
             raw = document.get(name)
             if isinstance(raw, str):
                 try:
-                    document[name] = json.loads(
-                        raw, parse_float=Decimal, parse_constant=_reject_constant
-                    )
+                    document[name] = _decode_json_attribute(raw)
                 except ValueError as exc:
                     raise RecordRejected(f"attribute {name!r} is not valid JSON: {exc}") from exc
         return document
@@ -109,8 +119,8 @@ class TableMapping:
         except fastjsonschema.JsonSchemaValueException as exc:
             raise RecordRejected(f"record_schema: {_name_field(exc.message, 'item')}") from exc
         values: Row = []
-        for column in self.columns:
-            value = _resolve(document, column.path)
+        for column, get, convert_value in self._plan:
+            value = get(document)
             if value is _MISSING or value is None:
                 if not column.nullable:
                     raise RecordRejected(
@@ -119,7 +129,7 @@ class TableMapping:
                 values.append(None)
                 continue
             try:
-                values.append(convert(value, column.sql_type, column.format))
+                values.append(convert_value(value))
             except ConversionError as exc:
                 raise RecordRejected(f"column {column.name}: {exc}") from exc
         return values
@@ -150,6 +160,36 @@ class TableMapping:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_JSON_ATTRIBUTE_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _decode_json_attribute(raw: str) -> Any:
+    """``json.loads(raw, parse_float=Decimal, parse_constant=…)`` with one decoder built
+    once instead of one per call."""
+    if raw.startswith("\ufeff"):  # json.loads refuses a BOM with its own message
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    return _JSON_ATTRIBUTE_DECODER.decode(raw)
+
+
+def _getter(path: Sequence[str | int]) -> Callable[[Any], Any]:
+    """:func:`_resolve` for one path; a path of names only takes a faster loop."""
+    if not all(isinstance(part, str) for part in path):
+        return lambda document: _resolve(document, path)
+    names = tuple(str(part) for part in path)
+
+    def get(document: Any) -> Any:
+        current = document
+        for name in names:
+            if not isinstance(current, dict):
+                return _MISSING
+            current = current.get(name, _MISSING)
+            if current is _MISSING:
+                return _MISSING
+        return current
+
+    return get
 
 
 def _resolve(document: Any, path: Sequence[str | int]) -> Any:

@@ -193,6 +193,8 @@ def json_text(value: Any, depth: int = 0) -> str:
 
 def _microseconds(value: Any, unit: int) -> int:
     number = _as_number(value)
+    if isinstance(number, int):  # the common case (epoch ms), exact without Decimal
+        return number * unit
     micros = Decimal(number) * unit
     if micros != micros.to_integral_value():
         raise ConversionError(f"timestamp {number} has sub-microsecond digits")
@@ -261,7 +263,12 @@ def _to_boolean(value: Any, sql_type: SqlType, fmt: str | None) -> str:
 def _to_decimal(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     number = _as_number(value)
     exact = Decimal(number)
-    exponent = exact.normalize().as_tuple().exponent if exact else 0
+    exponent = exact.as_tuple().exponent if exact else 0
+    if isinstance(exponent, int) and -exponent > sql_type.scale:
+        # trailing zeros do not count; stripped exactly (normalize() would round to the
+        # context's 28 digits and let a longer fraction through, for LOAD DATA to truncate)
+        digits = "".join(map(str, exact.as_tuple().digits))
+        exponent += len(digits) - len(digits.rstrip("0"))
     if isinstance(exponent, int) and -exponent > sql_type.scale:
         raise ConversionError(f"{number} has more than {sql_type.scale} fractional digits")
     if abs(exact) >= Decimal(10) ** (sql_type.length - sql_type.scale):
@@ -285,7 +292,11 @@ def _to_datetime(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     precision = sql_type.length
     if moment.microsecond % (10 ** (6 - precision)):
         raise ConversionError(f"timestamp has more than {precision} fractional digits")
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    # years are 1000-9999 (checked), so this is strftime's "%Y-%m-%d %H:%M:%S", faster
+    text = (
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     if precision:
         text += "." + f"{moment.microsecond:06d}"[:precision]
     return text
@@ -339,3 +350,10 @@ def convert(value: Any, sql_type: SqlType, fmt: str | None = None) -> str | byte
     if value is None:
         return None
     return _CONVERTERS[sql_type.kind](value, sql_type, fmt)
+
+
+def converter(sql_type: SqlType, fmt: str | None = None) -> Callable[[Any], str | bytes]:
+    """:func:`convert` for one column, resolved once (for a non-None value): the
+    per-record path then skips the dispatch on the type."""
+    convert_kind = _CONVERTERS[sql_type.kind]
+    return lambda value: convert_kind(value, sql_type, fmt)
