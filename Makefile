@@ -136,5 +136,9 @@ drain: venv ## process everything pending on the local stack; non-zero with the 
 
 # ---- benchmarks (not part of make test): ratios vs targets, writes docs/performance.md + docs/cost.md
 .PHONY: bench
-bench: build ## benchmarks: transform, loader, stream processor, end to end; ratios vs targets, docs/performance.md, docs/cost.md (BENCH_SCALE=0.1 for a quick run)
+bench: venv ## benchmarks: transform, loader, stream processor; ratios vs targets; writes docs/performance.md, docs/cost.md (BENCH_SCALE=0.1: quick)
 	$(PY) -m scripts.bench
+
+.PHONY: bench-e2e
+bench-e2e: build ## end to end benchmark on a private local stack (100,000 changes: changes/s, lag p50/p95); updates the same docs
+	$(PY) -m scripts.bench --only e2e
