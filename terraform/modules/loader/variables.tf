@@ -36,9 +36,9 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrency of the loader; caps the connections it opens on Aurora. -1 leaves it unreserved."
+  description = "Reserved concurrency of the loader, which caps the connections it opens on Aurora; -1 leaves it unreserved (the default, because new accounts with a concurrency quota of 10 cannot reserve any)."
   type        = number
-  default     = 10
+  default     = -1
 }
 
 variable "tracing_mode" {
