@@ -19,8 +19,8 @@ locals {
       metrics = [["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", var.delivery_stream_name, { stat = "Maximum" }], [".", "ExecuteProcessing.Success", ".", ".", { stat = "Average", yAxis = "right" }]]
     }],
     var.firehose_transform_function_name == null ? [] : [{
-      title   = "Firehose transform: invocations, errors"
-      metrics = [["AWS/Lambda", "Invocations", "FunctionName", var.firehose_transform_function_name, { stat = "Sum" }], [".", "Errors", ".", ".", { stat = "Sum" }]]
+      title   = "Firehose transform: invocations, errors, records failed"
+      metrics = [["AWS/Lambda", "Invocations", "FunctionName", var.firehose_transform_function_name, { stat = "Sum" }], [".", "Errors", ".", ".", { stat = "Sum" }], [var.metrics_namespace, "RecordsFailed", "service", var.transform_metrics_service, { stat = "Sum" }]]
     }],
     var.loader_function_name == null ? [] : [{
       title   = "Loader: invocations, errors, throttles, duration (ms)"

@@ -55,6 +55,16 @@ locals {
       comparison  = "LessThanThreshold"
       dimensions  = { DeliveryStreamName = var.delivery_stream_name }
     }
+    transform_records_failed = {
+      target      = var.transform_metrics_service
+      input       = "transform_metrics_service"
+      description = "The transform marked records ProcessingFailed; Firehose wrote them under the error prefix: fix and replay them."
+      namespace   = var.metrics_namespace
+      metric_name = "RecordsFailed"
+      statistic   = "Sum"
+      comparison  = "GreaterThanThreshold"
+      dimensions  = { service = var.transform_metrics_service }
+    }
     transform_errors = {
       target      = var.firehose_transform_function_name
       input       = "firehose_transform_function_name"

@@ -36,6 +36,18 @@ variable "loader_function_name" {
   default     = null
 }
 
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own (Powertools) metrics: their POWERTOOLS_METRICS_NAMESPACE."
+  type        = string
+  default     = "ddb2aurora"
+}
+
+variable "transform_metrics_service" {
+  description = "The firehose_transform function's POWERTOOLS_SERVICE_NAME: the service dimension of its RecordsFailed metric."
+  type        = string
+  default     = "firehose_transform"
+}
+
 variable "stream_dlq_name" {
   description = "Name of the stream mapping's on-failure SQS queue."
   type        = string
@@ -70,6 +82,7 @@ variable "alarms" {
     an enabled alarm needs the name of what it watches. Thresholds: stream_iterator_age in milliseconds;
     the dead-letter queues in visible messages (alarm when above); firehose_data_freshness in seconds;
     firehose_processing_success as the fraction of successful transform invocations (alarm when below);
+    transform_records_failed (records the transform marked ProcessingFailed: they went to the error prefix),
     transform_errors, loader_errors, loader_throttles in counts per period (alarm when above);
     aurora_cpu in percent; aurora_connections in connections.
   EOT
@@ -101,6 +114,12 @@ variable "alarms" {
     firehose_processing_success = optional(object({
       enabled            = optional(bool, true)
       threshold          = optional(number, 1)
+      evaluation_periods = optional(number, 1)
+      period             = optional(number, 300)
+    }), {})
+    transform_records_failed = optional(object({
+      enabled            = optional(bool, true)
+      threshold          = optional(number, 0)
       evaluation_periods = optional(number, 1)
       period             = optional(number, 300)
     }), {})

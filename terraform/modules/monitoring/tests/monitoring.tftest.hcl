@@ -58,8 +58,8 @@ run "default_creates_every_alarm_an_encrypted_topic_and_a_dashboard" {
   command = apply
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 10 && length(output.alarm_arns) == 10
-    error_message = "expected the ten alarms"
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 11 && length(output.alarm_arns) == 11
+    error_message = "expected the eleven alarms"
   }
 
   assert {
@@ -81,6 +81,13 @@ run "default_creates_every_alarm_an_encrypted_topic_and_a_dashboard" {
     condition = (aws_cloudwatch_metric_alarm.this["firehose_data_freshness"].metric_name == "DeliveryToS3.DataFreshness"
     && aws_cloudwatch_metric_alarm.this["firehose_processing_success"].metric_name == "ExecuteProcessing.Success" && aws_cloudwatch_metric_alarm.this["firehose_processing_success"].comparison_operator == "LessThanThreshold")
     error_message = "the Firehose alarms must watch DeliveryToS3.DataFreshness and ExecuteProcessing.Success"
+  }
+
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["transform_records_failed"].namespace == "ddb2aurora"
+      && aws_cloudwatch_metric_alarm.this["transform_records_failed"].metric_name == "RecordsFailed"
+    && aws_cloudwatch_metric_alarm.this["transform_records_failed"].dimensions["service"] == "firehose_transform")
+    error_message = "the failed-records alarm must watch the transform's Powertools RecordsFailed metric"
   }
 
   assert {
@@ -122,6 +129,7 @@ run "given_topic_and_switches_off_give_zero_resources" {
       loader_dlq_depth            = { enabled = false }
       firehose_data_freshness     = { enabled = false }
       firehose_processing_success = { enabled = false }
+      transform_records_failed    = { enabled = false }
       transform_errors            = { enabled = false }
       loader_errors               = { enabled = false }
       loader_throttles            = { enabled = false }
@@ -157,7 +165,7 @@ run "thresholds_are_overridable_one_by_one" {
   }
 
   assert {
-    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this), "loader_throttles") && length(aws_cloudwatch_metric_alarm.this) == 9
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this), "loader_throttles") && length(aws_cloudwatch_metric_alarm.this) == 10
     error_message = "a disabled alarm must not be created"
   }
 }
