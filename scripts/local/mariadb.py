@@ -47,6 +47,7 @@ _EXTRA_PATH = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _MAX_SOCKET_PATH = 100
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
+PORT_ATTEMPTS = 3
 
 
 class MariaDBError(RuntimeError):
@@ -144,7 +145,7 @@ class MariaDBServer:
         self._write_config(port, socket_path)
         if fresh:
             self._install(install_db)
-        pid = self._launch(mariadbd)
+        pid, port = self._launch_listening(mariadbd, port, socket_path)
         if fresh:
             connection = self._provision(pid, port, socket_path)
         elif previous is not None:  # _read_state refuses a data dir without its credentials
@@ -178,7 +179,10 @@ class MariaDBServer:
     def remove(self) -> None:
         """Stop the server and delete its directory."""
         self.stop()
-        state = self._read_state()
+        try:
+            state = self._read_state()
+        except MariaDBError:
+            state = None
         shutil.rmtree(self.base_dir, ignore_errors=True)
         if state and not state.socket.startswith(str(self.base_dir)):
             shutil.rmtree(Path(state.socket).parent, ignore_errors=True)
@@ -275,6 +279,29 @@ class MariaDBServer:
                 f"mariadb-install-db failed (exit {result.returncode}):\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
             )
+
+    def _launch_listening(self, mariadbd: str, port: int, socket_path: str) -> tuple[int, int]:
+        """Launch and wait until the port listens; another port when this one was taken
+        between choosing it and binding it (other servers start on this machine too)."""
+        for _attempt in range(PORT_ATTEMPTS):
+            log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+            pid = self._launch(mariadbd)
+            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+            # Its own log says when it listens (a probe could reach whoever took the port).
+            while time.monotonic() < deadline and _process_alive(pid):
+                if "ready for connections" in self._log_since(log_offset):
+                    return pid, port
+                time.sleep(0.1)
+            if _process_alive(pid):
+                raise MariaDBError(
+                    f"mariadbd is not ready on port {port} after "
+                    f"{READY_TIMEOUT_SECONDS:.0f} s; log:\n{self._log_tail()}"
+                )
+            if "already in use" not in self._log_since(log_offset):
+                raise MariaDBError(f"mariadbd exited during start; log:\n{self._log_tail()}")
+            port = _free_port()
+            self._write_config(port, socket_path)
+        raise MariaDBError(f"no free port after {PORT_ATTEMPTS} attempts; log:\n{self._log_tail()}")
 
     def _launch(self, mariadbd: str) -> int:
         self.pid_file.unlink(missing_ok=True)
@@ -393,6 +420,14 @@ class MariaDBServer:
     def _write_state(self, connection: Connection) -> None:
         self.state_file.write_text(json.dumps(asdict(connection), indent=2) + "\n")
         self.state_file.chmod(0o600)
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with self.log_file.open("rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
