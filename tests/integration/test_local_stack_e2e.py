@@ -299,8 +299,8 @@ def test_awkward_values_round_trip_exactly(stack: Stack) -> None:
         payload = {
             "Hits": [0, 4294967295][index % 2],
             "device": {
-                "make": text,
-                "platform": {"name": "" if index % 3 == 0 else text, "version": text[:64]},
+                "make": text[:255],
+                "platform": {"name": "" if index % 3 == 0 else text[:255], "version": text[:64]},
                 "location": {"latitude": -90 + index, "longitude": 180 - index, "country": "NZ"},
             },
             "session": {"session_id": text[:64], "start_timestamp": 0, "stop_timestamp": 1},
