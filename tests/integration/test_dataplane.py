@@ -545,6 +545,24 @@ def test_firehose_time_zone_and_file_extension(
     assert key.endswith(".csv")
 
 
+def test_buffered_firehose_records_survive_a_killed_data_plane(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
+    make_delivery_stream(aws, arn)
+    first = plane_factory()
+    local_firehose(first).put_record_batch(
+        DeliveryStreamName="changes", Records=[{"Data": b"one\n"}, {"Data": b"two\n"}]
+    )
+    first.close(flush=False)  # as if killed: nothing delivered
+    assert aws.objects("lake") == {}
+    plane_factory().drain(timeout_s=60)
+    assert list(aws.objects("lake").values()) == [b"ONE\nTWO\n"]
+    third = plane_factory()  # delivered records are not delivered again
+    third.drain(timeout_s=60)
+    assert len(aws.objects("lake")) == 1
+
+
 def test_firehose_flushes_when_the_size_hint_is_reached(
     aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
 ) -> None:

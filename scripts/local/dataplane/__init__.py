@@ -17,7 +17,7 @@ API and runs the real zips from dist/ with AWS's documented semantics:
   serve|drain|stats|reload|inject``.
 
 Local simplifications (each documented where it lives): one invocation at a time per
-function and shards processed sequentially; retry delays shortened; Firehose buffers
-and queued events are kept in memory and saved or flushed on a clean stop (SIGTERM), so a
-killed data plane can lose records Firehose had accepted.
+function and shards processed sequentially; retry delays shortened. State (shard
+checkpoints, announced objects, queued object events, a journal of buffered Firehose
+records) lives in the state directory, so a restarted data plane resumes.
 """

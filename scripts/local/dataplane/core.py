@@ -85,6 +85,7 @@ class DataPlane:
             invoker=self.functions,
             region=region,
             on_object_written=self._object_written,
+            journal_dir=state_dir / "firehose",
         )
         self.firehose_api = FirehoseAPI(self.firehose, aws_endpoint_url)
         self.settings.firehose_endpoint_url = self.firehose_api.url

@@ -13,7 +13,8 @@ under the expanded Prefix, named like Firehose names objects, and the failed rec
 JSON lines under the ErrorOutputPrefix with error-output-type "processing-failed".
 Timestamps in prefixes use the arrival time of the oldest record in the object, in the
 stream's CustomTimeZone (UTC by default); FileExtension is appended to object names.
-Buffers live in memory: a stopped data plane flushes them first (serve does on SIGTERM).
+Accepted records are also appended to a journal per stream (<state>/firehose/), so a data
+plane that is killed delivers them after its restart (at least once, as Firehose does).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -206,8 +208,10 @@ class FirehoseEmulator:
         invoker: Invoker,
         region: str,
         on_object_written: Callable[[WrittenObject], None],
+        journal_dir: Path | None = None,
     ) -> None:
         self.s3 = s3_client
+        self.journal_dir = journal_dir
         self.invoker = invoker
         self.region = region
         self.on_object_written = on_object_written
@@ -222,7 +226,8 @@ class FirehoseEmulator:
         with self.lock:
             self.specs = {spec.name: spec for spec in specs}
             for spec in specs:
-                self.buffers.setdefault(spec.name, StreamBuffer())
+                if spec.name not in self.buffers:
+                    self.buffers[spec.name] = self._read_journal(spec.name)
                 if spec.compression not in ("UNCOMPRESSED", ""):
                     log.warning(
                         "%s: CompressionFormat %s is not emulated", spec.name, spec.compression
@@ -269,6 +274,9 @@ class FirehoseEmulator:
                 buffer.records.append(BufferedRecord(record_id, now_ms, data))
                 buffer.size += len(data)
                 responses.append({"RecordId": record_id})
+            self._append_journal(
+                stream_name, buffer.records[len(buffer.records) - (len(datas) - failed) :]
+            )
             self.stats.records_received += len(datas) - failed
             self.stats.put_failures_injected += failed
             return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
@@ -314,8 +322,47 @@ class FirehoseEmulator:
                     self.buffers[name] = buffer
                 continue
             self.delivery_errors.pop(name, None)
+            with self.lock:
+                self._rewrite_journal(name, self.buffers[name].records)
             busy = True
         return busy
+
+    # -- the journal: accepted records survive a data plane that is killed ------------------
+    def _journal(self, stream_name: str) -> Path | None:
+        return self.journal_dir / f"{stream_name}.jsonl" if self.journal_dir else None
+
+    def _append_journal(self, stream_name: str, records: list[BufferedRecord]) -> None:
+        path = self._journal(stream_name)
+        if path is None or not records:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as journal:
+            journal.writelines(journal_line(record) for record in records)
+
+    def _rewrite_journal(self, stream_name: str, records: list[BufferedRecord]) -> None:
+        """After a delivery: keep only what arrived meanwhile. A kill between the delivery
+        and this rewrite delivers those records again (at least once, as Firehose does)."""
+        path = self._journal(stream_name)
+        if path is None:
+            return
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text("".join(journal_line(record) for record in records))
+        temporary.replace(path)
+
+    def _read_journal(self, stream_name: str) -> StreamBuffer:
+        buffer = StreamBuffer()
+        path = self._journal(stream_name)
+        if path is None or not path.exists():
+            return buffer
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            data = base64.b64decode(entry["data"])
+            buffer.records.append(BufferedRecord(entry["id"], entry["arrival_ms"], data))
+            buffer.size += len(data)
+        if buffer.records:
+            buffer.opened_at = time.monotonic()
+            log.info("%s: %d buffered records recovered", stream_name, len(buffer.records))
+        return buffer
 
     def _deliver(self, spec: DeliveryStreamSpec, records: list[BufferedRecord]) -> None:
         delivered: list[tuple[BufferedRecord, bytes]] = []
@@ -451,6 +498,12 @@ class FirehoseError(Exception):
         self.error_type = error_type
         self.message = message
         self.status = status
+
+
+def journal_line(record: BufferedRecord) -> str:
+    data = base64.b64encode(record.data).decode()
+    entry = {"id": record.record_id, "arrival_ms": record.arrival_ms, "data": data}
+    return json.dumps(entry) + "\n"
 
 
 def split_by_size(records: list[BufferedRecord], limit: int) -> list[list[BufferedRecord]]:
