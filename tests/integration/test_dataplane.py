@@ -377,6 +377,43 @@ def test_bisect_retries_and_on_failure_record(
     assert report["stats"]["changes_streamed"] == 3
 
 
+def test_records_older_than_the_maximum_age_go_to_on_failure(
+    aws: Aws,
+    code: tuple[Path, bytes],
+    event_log: Path,
+    plane_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts.local.dataplane import streams
+
+    class AnHourLater:
+        monotonic = staticmethod(time.monotonic)
+
+        @staticmethod
+        def time() -> float:
+            return time.time() + 3600
+
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.always_fail", {"EVENT_LOG": str(event_log)})
+    dlq_url, dlq_arn = aws.queue("stream-dlq")
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    plane = plane_factory()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "old"}})
+    monkeypatch.setattr(streams, "time", AnHourLater)
+    report = plane.drain(timeout_s=60)
+    (message,) = aws.messages(dlq_url)
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert not report["ok"]
+
+
 def test_checkpoints_survive_a_restart(
     aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
 ) -> None:
