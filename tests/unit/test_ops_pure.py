@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from ddb2aurora.mapping import load_mapping
 from ddb2aurora.ops.checkpoint import Checkpoint
+from ddb2aurora.ops.cli import main
 from ddb2aurora.ops.digest import NULL, Side, canonical, canonical_row, compare
 from ddb2aurora.ops.dlq import (
     MessageError,
@@ -25,6 +26,7 @@ from ddb2aurora.ops.dlq import (
 from ddb2aurora.ops.errors import OpsError, explain
 from ddb2aurora.ops.replay import error_records, replay_copy_key
 from ddb2aurora.ops.scan import RateLimiter, TableInfo, page_cost, read_budget
+from ddb2aurora.ops.target import resolve
 from ddb2aurora.ops.verify import guess_typed_keys
 from ddb2aurora.sql_types import Kind
 
@@ -97,8 +99,9 @@ def test_row_digest_and_key_from_the_mapping():
 
 def test_compare_names_missing_extra_and_different_keys():
     source, database = Side(), Side()
-    rows = {name: canonical_row(MAPPING, MAPPING.row(_item(hits=n))) for name, n in
-            (("a", 1), ("b", 2))}  # fmt: skip
+    rows = {
+        name: canonical_row(MAPPING, MAPPING.row(_item(hits=n))) for name, n in (("a", 1), ("b", 2))
+    }
     same = rows["a"]
     source.add(same)
     database.add(same)
@@ -189,25 +192,44 @@ def test_stream_batch_failure_is_parsed():
     failure = parse_stream_message(json.dumps(STREAM_FAILURE))
     assert isinstance(failure, StreamBatchFailure)
     assert (failure.shard_id, failure.batch_size, failure.condition) == (
-        "shardId-1", 3, "RetryAttemptsExhausted")  # fmt: skip
+        "shardId-1",
+        3,
+        "RetryAttemptsExhausted",
+    )
     assert failure.contains("100") and failure.contains("250") and not failure.contains("251")
     assert not failure.contains("99")
 
 
 def test_record_too_large_report_is_parsed():
-    body = {"reason": "record_too_large", "source": "t", "keys": {"k": {"S": "a"}},
-            "seq": "7", "event_id": "e", "size_bytes": 2_000_000}  # fmt: skip
+    body = {
+        "reason": "record_too_large",
+        "source": "t",
+        "keys": {"k": {"S": "a"}},
+        "seq": "7",
+        "event_id": "e",
+        "size_bytes": 2_000_000,
+    }
     parsed = parse_stream_message(json.dumps(body))
     assert parsed == RecordTooLarge("t", {"k": {"S": "a"}}, "7", 2_000_000)
 
 
 @pytest.mark.parametrize(
     "body",
-    ["not json", "[]", json.dumps({"other": 1}),
-     json.dumps({"DDBStreamBatchInfo": {"shardId": "s"}}),
-     json.dumps({"DDBStreamBatchInfo": {**STREAM_FAILURE["DDBStreamBatchInfo"],
-                                         "startSequenceNumber": "x"}})],
-)  # fmt: skip
+    [
+        "not json",
+        "[]",
+        json.dumps({"other": 1}),
+        json.dumps({"DDBStreamBatchInfo": {"shardId": "s"}}),
+        json.dumps(
+            {
+                "DDBStreamBatchInfo": {
+                    **STREAM_FAILURE["DDBStreamBatchInfo"],
+                    "startSequenceNumber": "x",
+                }
+            }
+        ),
+    ],
+)
 def test_other_stream_messages_are_refused(body):
     with pytest.raises(MessageError):
         parse_stream_message(body)
@@ -225,8 +247,11 @@ def test_loader_failure_names_the_objects_with_decoded_keys():
             }
         ]
     }
-    body = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": event,
-            "responsePayload": {"errorType": "X", "errorMessage": "boom"}}  # fmt: skip
+    body = {
+        "requestContext": {"condition": "RetriesExhausted"},
+        "requestPayload": event,
+        "responsePayload": {"errorType": "X", "errorMessage": "boom"},
+    }
     failure = parse_loader_message(json.dumps(body))
     assert [(o.bucket, o.key, o.etag) for o in failure.objects] == [("b", "data/a b+c", "e1")]
     assert failure.error == "X: boom" and failure.condition == "RetriesExhausted"
@@ -292,9 +317,48 @@ def test_access_denied_names_the_action_and_the_resource():
 
 
 def test_missing_resources_are_named():
-    error = explain(_client_error("NoSuchBucket"), "s3", "ListObjectsV2",
-                    {"Bucket": "b", "Prefix": "errors/"})  # fmt: skip
+    error = explain(
+        _client_error("NoSuchBucket"), "s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "errors/"}
+    )
     assert str(error).startswith("not found: s3://b/errors/")
-    queue = explain(_client_error("AWS.SimpleQueueService.NonExistentQueue"), "sqs",
-                    "ReceiveMessage", {"QueueUrl": "https://q"})  # fmt: skip
+    queue = explain(
+        _client_error("AWS.SimpleQueueService.NonExistentQueue"),
+        "sqs",
+        "ReceiveMessage",
+        {"QueueUrl": "https://q"},
+    )
     assert "QueueUrl=https://q" in str(queue) and "not found" in str(queue)
+
+
+# ---- where the names come from ----------------------------------------------------------
+
+
+def test_names_come_from_terraform_outputs_and_options_override_them(tmp_path):
+    outputs = {
+        "table_name": {"value": "web_analytics", "type": "string", "sensitive": False},
+        "bucket_name": {"value": "b"},
+        "error_prefix": {"value": "errors/!{firehose:error-output-type}/"},
+        "stream_dead_letter_queue_url": {"value": "https://sqs/q1"},
+        "cluster_endpoint": {"value": "db.example"},
+    }
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    target = resolve(local_state=None, outputs_file=path, overrides={"table": "other"})
+    assert (target.table, target.bucket, target.stream_dlq_url, target.db_host) == (
+        "other",
+        "b",
+        "https://sqs/q1",
+        "db.example",
+    )
+    assert target.error_prefix_root() == "errors/"
+    with pytest.raises(OpsError, match="--delivery-stream, --stack-outputs"):
+        target.require("delivery_stream")
+
+
+def test_the_cli_says_what_is_missing_instead_of_a_traceback(capsys, monkeypatch):
+    for name in ("DDB2AURORA_STACK_OUTPUTS", "DDB2AURORA_DB_HOST", "DDB2AURORA_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["verify", "--region", "us-east-1"]) == 2
+    assert "no db host known: pass --db-host" in capsys.readouterr().err
+    assert main(["status", "--local", "--state-dir", "/nonexistent"]) == 2
+    assert "stack.json" in capsys.readouterr().err
