@@ -102,7 +102,13 @@ class Target:
 
     def error_prefix_root(self) -> str:
         """The fixed part of the error prefix (before its first ``!{…}`` expression)."""
-        return self.require("error_prefix").split("!{", 1)[0]
+        root = self.require("error_prefix").split("!{", 1)[0]
+        if not root:
+            raise OpsError(
+                f"the error prefix {self.error_prefix!r} has no fixed leading part, so its "
+                "objects cannot be told from delivered data: pass --error-prefix errors/"
+            )
+        return root
 
     def data_prefix_root(self) -> str:
         return (self.data_prefix or "data/").split("!{", 1)[0]

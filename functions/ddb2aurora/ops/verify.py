@@ -294,6 +294,11 @@ def run_verify(
     on_total: Progress,
 ) -> VerifyResult:
     mapping = target.mapping()
+    if mapping.write_mode == "append":
+        raise OpsError(
+            f"{mapping.target_table} is an append-mode table (one row per change), so it "
+            "holds history, not DynamoDB's current state: verify compares upsert-mode tables"
+        )
     dynamodb = target.aws.client("dynamodb")
     table = target.require("table")
     info = describe_table(dynamodb, table)
