@@ -81,6 +81,11 @@ run "creates_bucket_key_stream_and_transform" {
   }
 
   assert {
+    condition     = length(aws_s3_bucket_policy.this) == 1 && length(aws_s3_bucket_ownership_controls.this) == 1
+    error_message = "The bucket must get its TLS-only policy and BucketOwnerEnforced ownership."
+  }
+
+  assert {
     condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
     error_message = "The bucket must be encrypted with KMS."
   }
