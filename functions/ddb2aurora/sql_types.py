@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from typing import Any, Literal
 
 Dialect = Literal["mariadb", "mysql"]
@@ -220,7 +221,9 @@ def _datetime_from(value: Any, fmt: str | None) -> dt.datetime:
             moment = dt.datetime.fromisoformat(value)
         except ValueError as exc:
             raise ConversionError(f"not an ISO-8601 timestamp: {value[:40]!r}") from exc
-        if moment.tzinfo is not None:
+        if moment.tzinfo is dt.UTC:  # "Z": already UTC, skip the conversion
+            moment = moment.replace(tzinfo=None)
+        elif moment.tzinfo is not None:
             moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     if not 1000 <= moment.year <= 9999:
         raise ConversionError(f"timestamp {moment.isoformat()} is outside years 1000-9999")
@@ -260,9 +263,14 @@ def _to_boolean(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     return "1" if value else "0"
 
 
+@cache
+def _decimal_bound(integer_digits: int) -> Decimal:
+    return Decimal(10) ** integer_digits
+
+
 def _to_decimal(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     number = _as_number(value)
-    exact = Decimal(number)
+    exact = number if isinstance(number, Decimal) else Decimal(number)
     exponent = exact.as_tuple().exponent if exact else 0
     if isinstance(exponent, int) and -exponent > sql_type.scale:
         # trailing zeros do not count; stripped exactly (normalize() would round to the
@@ -271,7 +279,7 @@ def _to_decimal(value: Any, sql_type: SqlType, fmt: str | None) -> str:
         exponent += len(digits) - len(digits.rstrip("0"))
     if isinstance(exponent, int) and -exponent > sql_type.scale:
         raise ConversionError(f"{number} has more than {sql_type.scale} fractional digits")
-    if abs(exact) >= Decimal(10) ** (sql_type.length - sql_type.scale):
+    if abs(exact) >= _decimal_bound(sql_type.length - sql_type.scale):
         raise ConversionError(f"{number} is out of range for {sql_type.ddl}")
     return _decimal_text(number)
 
@@ -287,19 +295,20 @@ def _to_double(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     return str(number)
 
 
+_ISO_TIMESPEC = {0: "seconds", 3: "milliseconds", 6: "microseconds"}
+
+
 def _to_datetime(value: Any, sql_type: SqlType, fmt: str | None) -> str:
     moment = _datetime_from(value, fmt)
     precision = sql_type.length
     if moment.microsecond % (10 ** (6 - precision)):
         raise ConversionError(f"timestamp has more than {precision} fractional digits")
-    # years are 1000-9999 (checked), so this is strftime's "%Y-%m-%d %H:%M:%S", faster
-    text = (
-        f"{moment.year}-{moment.month:02d}-{moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
-    )
-    if precision:
-        text += "." + f"{moment.microsecond:06d}"[:precision]
-    return text
+    # years are 1000-9999 (checked), so isoformat() writes what strftime("%Y-%m-%d
+    # %H:%M:%S") plus the truncated fraction would, much faster
+    timespec = _ISO_TIMESPEC.get(precision)
+    if timespec is not None:
+        return moment.isoformat(sep=" ", timespec=timespec)
+    return moment.isoformat(sep=" ", timespec="microseconds")[: 20 + precision]
 
 
 def _to_date(value: Any, sql_type: SqlType, fmt: str | None) -> str:
