@@ -34,15 +34,17 @@ invocations are smaller.
   the first {m["blog_records_measured"]} records; it produces the same rows.
 - **ceiling**: `json.loads(base64.b64decode(data))` per record and nothing else.
 
-Rates are the best of {m["rounds"]} rounds taken in turns. Peak Python heap during one call
+Rates are records per CPU second of the benchmark process, the best of {m["rounds"]}
+rounds taken in turns (wall-clock rates, which on a shared machine mostly measure the
+wait for a core, are in build/bench/transform.json). Peak Python heap during one call
 (tracemalloc, input excluded): ours {heap["ours"]:.1f} MB, ceiling {heap["ceiling"]:.1f} MB,
 blog {heap["blog"]:.1f} MB for its {m["blog_records_measured"]} records. A fresh process that
 reads the event from a file and transforms it peaks at {m["child_peak_rss_mb"]:.0f} MB RSS.
 
 ### Where the time goes (the gap to the ceiling)
 
-The transform cut after each step and timed the same way (cumulative; µs per record on
-this machine):
+The transform cut after each step and timed the same way (cumulative; CPU µs per record
+on this machine):
 
 | up to and including | records/s | of ceiling | µs/record |
 |---|---:|---:|---:|
@@ -157,7 +159,7 @@ most 500 records and 4 MiB per call). The benchmark asserts that each event took
 ceil(n/500) calls, or, where the 4 MiB limit binds, no more than ceil(n/500) plus one call
 per (4 MiB minus the largest record) of data.
 
-| batch size | records | records/s | CPU µs/record | PutRecordBatch calls | calls per 1,000 |
+| batch size | records | records per CPU s | CPU µs/record | PutRecordBatch calls | per 1,000 |
 |---:|---:|---:|---:|---:|---:|
 {rows}
 

@@ -103,7 +103,9 @@ results and the latest saved results of the others (build/bench/).
 
 Every ratio compares two things measured side by side in the same run (the runs take turns,
 and the fastest of several rounds counts), because absolute numbers on a shared machine
-move with whatever else runs on it.
+move with whatever else runs on it. Python-only work (transform, stream processor) is
+timed in CPU seconds of the benchmark process; the loader, whose work happens in the
+database server, in wall-clock seconds (see the load average below).
 
 ## Machine
 

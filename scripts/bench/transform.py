@@ -131,11 +131,13 @@ def run(rounds: int = 5) -> Section:
         rounds,
     )
     counts = {"ours": len(records), "ceiling": len(records), "blog": len(prefix)}
-    rate = {name: counts[name] / seconds[name].wall for name in counts}
+    # CPU time: on a shared machine the wall clock mostly measures waiting for a core
+    rate = {name: counts[name] / seconds[name].cpu for name in counts}
+    wall_rate = {name: counts[name] / seconds[name].wall for name in counts}
     cpu_per_record = {name: seconds[name].cpu / counts[name] for name in counts}
     staged = interleaved_best(
         {name: (lambda step=step: step(records)) for name, step in stages(mapping).items()},
-        max(2, rounds - 2),
+        rounds,
     )
     heap = {
         "ours": peak_heap_mb(lambda: transform(records, mapping)),
@@ -189,7 +191,8 @@ def run(rounds: int = 5) -> Section:
         "records_per_second": rate,
         "cpu_seconds_per_record": cpu_per_record,
         "peak_heap_mb": heap,
-        "stage_records_per_second": {name: len(records) / t.wall for name, t in staged.items()},
+        "wall_records_per_second": wall_rate,
+        "stage_records_per_second": {name: len(records) / t.cpu for name, t in staged.items()},
         "profile": transform_profile(records, mapping),
         "child_peak_rss_mb": child["peak_rss_mb"],
         "child_seconds": child["seconds"],
