@@ -110,6 +110,35 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def install_with_apt() -> None:
+    """Install MariaDB (and openssl) from the distribution when missing: what ``make up``
+    does for a newcomer on a fresh Debian/Ubuntu machine. Needs root and apt-get."""
+    missing = [
+        package
+        for program, package in (
+            ("mariadbd", "mariadb-server"),
+            ("mariadb-install-db", "mariadb-server"),
+            ("openssl", "openssl"),
+        )
+        if shutil.which(program, path=os.pathsep.join([os.environ.get("PATH", ""), *_EXTRA_PATH]))
+        is None
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise MariaDBError(f"{', '.join(sorted(set(missing)))} missing: {INSTALL_HINT}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    packages = sorted({*missing, "mariadb-client"} if "mariadb-server" in missing else missing)
+    print(f"installing {' '.join(packages)} with apt-get …", file=sys.stderr)
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+    ):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise MariaDBError(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+
+
 class MariaDBServer:
     """One MariaDB server whose whole state lives in ``base_dir``."""
 

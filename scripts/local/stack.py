@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.local.mariadb import MariaDBServer, public_view
+from scripts.local.mariadb import MariaDBServer, install_with_apt, public_view
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -529,6 +529,7 @@ def up(
     paths.logs.mkdir(parents=True, exist_ok=True)
     external = localstack_endpoint()
     endpoint = external or start_moto(paths)
+    install_with_apt()
     mysql = public_view(MariaDBServer(paths.mariadb_dir).start())
     prepare_terraform(paths, endpoint, tfvars=tfvars, mutate=mutate)
     changed = apply_terraform(paths, endpoint, refresh=refresh)
