@@ -24,7 +24,7 @@ from ddb2aurora.ops.dlq import (
     parse_stream_message,
 )
 from ddb2aurora.ops.errors import OpsError, explain
-from ddb2aurora.ops.replay import error_records, replay_copy_key
+from ddb2aurora.ops.replay import StreamExpired, error_records, replay_copy_key, reread_batch
 from ddb2aurora.ops.scan import RateLimiter, TableInfo, page_cost, read_budget
 from ddb2aurora.ops.target import resolve
 from ddb2aurora.ops.verify import guess_typed_keys
@@ -362,3 +362,55 @@ def test_the_cli_says_what_is_missing_instead_of_a_traceback(capsys, monkeypatch
     assert "no db host known: pass --db-host" in capsys.readouterr().err
     assert main(["status", "--local", "--state-dir", "/nonexistent"]) == 2
     assert "stack.json" in capsys.readouterr().err
+
+
+# ---- re-reading a failed stream batch (moto never trims a stream, so fakes say it here) --
+
+
+class _Shard:
+    """GetShardIterator/GetRecords over a list of sequence numbers; ``trimmed`` makes
+    AT_SEQUENCE_NUMBER fail as AWS does beyond the trim horizon."""
+
+    def __init__(self, numbers: list[int], trimmed: bool = False) -> None:
+        self.numbers, self.trimmed = numbers, trimmed
+
+    def get_shard_iterator(self, **params: str) -> dict[str, str]:
+        if self.trimmed:
+            raise OpsError("trimmed", "TrimmedDataAccessException")
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict:
+        start = int(ShardIterator)
+        page = self.numbers[start : start + 2]
+        records = [
+            {
+                "eventID": str(n),
+                "eventName": "INSERT",
+                "dynamodb": {
+                    "SequenceNumber": str(n),
+                    "Keys": {"k": {"B": b"\x01"}},
+                    "ApproximateCreationDateTime": dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+                },
+            }
+            for n in page
+        ]
+        return {"Records": records, "NextShardIterator": str(start + 2)}
+
+
+def _failure(start: str, end: str) -> StreamBatchFailure:
+    return StreamBatchFailure("arn:aws:dynamodb:r:1:table/t/stream/s", "shard-1", start, end, 3, "")
+
+
+def test_a_failed_batch_is_read_again_exactly_as_lambda_saw_it():
+    records = reread_batch(_Shard([100, 150, 200, 250, 300]), _failure("100", "250"))  # type: ignore[arg-type]
+    assert [r["dynamodb"]["SequenceNumber"] for r in records] == ["100", "150", "200", "250"]
+    assert records[0]["eventSourceARN"].endswith("/stream/s")
+    assert records[0]["dynamodb"]["Keys"] == {"k": {"B": "AQ=="}}  # binary as the event has it
+    assert records[0]["dynamodb"]["ApproximateCreationDateTime"] == 1_795_996_800
+
+
+def test_a_batch_the_stream_no_longer_holds_is_reported_as_expired():
+    with pytest.raises(StreamExpired, match="trimmed"):
+        reread_batch(_Shard([100], trimmed=True), _failure("100", "100"))  # type: ignore[arg-type]
+    with pytest.raises(StreamExpired, match="no longer starts the batch at 100"):
+        reread_batch(_Shard([150, 200]), _failure("100", "200"))  # type: ignore[arg-type]
