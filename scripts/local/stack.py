@@ -31,7 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -379,11 +379,15 @@ def prepare_terraform(
         mutate(paths.tf_dir)
 
 
-def apply_terraform(paths: StatePaths, endpoint: str, *, refresh: bool = True) -> bool:
+def apply_terraform(
+    paths: StatePaths, endpoint: str, *, refresh: bool = True, targets: Sequence[str] = ()
+) -> bool:
     """terraform init + apply; returns whether the apply changed anything.
 
-    ``refresh=False`` skips reading every resource back first: much faster for a small
-    edit to a stack this process just applied (the tests' broken-wiring cases)."""
+    ``refresh=False`` and ``targets`` (module addresses) make a quick apply of a small
+    edit to a stack this process just applied (the tests' broken-wiring cases): moto
+    leaves some attributes unset (DynamoDB SSE key, RDS Performance Insights), so a full
+    apply always re-modifies those and waits on them."""
     init = ["init", "-input=false", "-no-color"]
     plugin_dir = os.environ.get("TF_PLUGIN_DIR")
     if plugin_dir:
@@ -391,7 +395,14 @@ def apply_terraform(paths: StatePaths, endpoint: str, *, refresh: bool = True) -
     _run_terraform(paths, init, endpoint, APPLY_TIMEOUT_SECONDS, "terraform-init.log")
     output = _run_terraform(
         paths,
-        ["apply", "-auto-approve", "-input=false", "-no-color", f"-refresh={str(refresh).lower()}"],
+        [
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            f"-refresh={str(refresh).lower()}",
+            *(f"-target={target}" for target in targets),
+        ],
         endpoint,
         APPLY_TIMEOUT_SECONDS,
         "terraform-apply.log",
@@ -410,7 +421,8 @@ def destroy_terraform(
     paths: StatePaths, endpoint: str, timeout: float = DESTROY_TIMEOUT_SECONDS
 ) -> None:
     """terraform destroy, after dropping from state what moto cannot delete."""
-    if not (paths.tf_dir / "terraform.tfstate").exists():
+    state = _read_json(paths.tf_dir / "terraform.tfstate")
+    if not state or not state.get("resources"):
         return
     listed = _run_terraform(paths, ["state", "list"], endpoint, 60, "terraform-destroy.log")
     stuck = [
@@ -523,6 +535,7 @@ def up(
     mutate: Callable[[Path], None] | None = None,
     start_plane: bool = True,
     refresh: bool = True,
+    targets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Bring the whole stack up (idempotent) and return what ``stack.json`` holds."""
     paths = StatePaths(state_dir.resolve())
@@ -532,7 +545,7 @@ def up(
     install_with_apt()
     mysql = public_view(MariaDBServer(paths.mariadb_dir).start())
     prepare_terraform(paths, endpoint, tfvars=tfvars, mutate=mutate)
-    changed = apply_terraform(paths, endpoint, refresh=refresh)
+    changed = apply_terraform(paths, endpoint, refresh=refresh, targets=targets)
     outputs = terraform_outputs(paths, endpoint)
     secret_arn = outputs.get("db_secret_arn")
     if not secret_arn:

@@ -421,7 +421,9 @@ def test_a_wrong_handler_string_fails(stack: Stack) -> None:
             tf_dir, r'"firehose_transform\.handler"', '"firehose_transform.handle"'
         )
 
-    local_stack_module.up(stack.state_dir, mutate=break_handler, refresh=False)
+    local_stack_module.up(
+        stack.state_dir, mutate=break_handler, refresh=False, targets=["module.firehose"]
+    )
     items = [_page("wronghandler", item) for item in ClickstreamGenerator(seed=5).items(5)]
     stack.write(puts=[to_dynamodb(item) for item in items])
     result = stack.drain(expect_ok=False)
@@ -437,7 +439,9 @@ def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
             tf_dir, r"filter_prefix\s*=\s*var\.data_prefix", 'filter_prefix = "wrong/"'
         )
 
-    local_stack_module.up(stack.state_dir, mutate=break_prefix, refresh=False)
+    local_stack_module.up(
+        stack.state_dir, mutate=break_prefix, refresh=False, targets=["module.loader"]
+    )
     items = [_page("wrongprefix", item) for item in ClickstreamGenerator(seed=6).items(5)]
     stack.write(puts=[to_dynamodb(item) for item in items])
     result = stack.drain(expect_ok=False)
