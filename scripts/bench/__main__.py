@@ -74,13 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default=",".join(DEFAULT), help="comma-separated sections")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument(
+        "--render", action="store_true", help="run nothing; rewrite the docs from saved results"
+    )
     args = parser.parse_args(argv)
-    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    chosen = [] if args.render else [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
 
     command = "make bench-e2e" if chosen == ["e2e"] else "make bench"
+    if args.render:
+        command = "python -m scripts.bench --render"
     if scale() != 1:
         command += f" BENCH_SCALE={scale():g}"
     started = time.monotonic()

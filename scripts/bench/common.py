@@ -9,8 +9,10 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,29 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_MAPPING = ROOT / "mappings" / "web_analytics.json"
 SOURCE_TABLE = "web_analytics"
 FIRST_TS_MS = 1_764_547_200_000
+
+
+WORK_DIR = ROOT / "build" / "bench" / "work"
+
+
+@contextmanager
+def private_tmp(prefix: str) -> Iterator[Path]:
+    """A scratch directory under build/ (not /tmp, which other jobs on a shared machine
+    clean), also set as TMPDIR so servers started inside it (mariadbd takes its tmpdir
+    from TMPDIR) keep their temporary files there."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get("TMPDIR")
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=WORK_DIR) as name:
+        scratch = Path(name) / "tmp"
+        scratch.mkdir()
+        os.environ["TMPDIR"] = str(scratch)
+        try:
+            yield Path(name)
+        finally:
+            if previous is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = previous
 
 
 def scale() -> float:

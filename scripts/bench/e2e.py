@@ -11,12 +11,11 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.common import ROOT, Row, Section, scale
+from scripts.bench.common import ROOT, Row, Section, private_tmp, scale
 from scripts.local.compare import compare_table, sample_mapping
 from scripts.local.demo import batch_write, dataplane_stats, deletes, drain, load_stack, puts
 from scripts.local.mariadb import connect_view
@@ -45,8 +44,8 @@ def _not_done(reason: str) -> Section:
 
 def run() -> Section:
     changes = max(1_000, int(FULL_CHANGES * scale()))
-    with tempfile.TemporaryDirectory(prefix="ddb2aurora-bench-stack-") as tmp:
-        state_dir = Path(tmp) / "stack"
+    with private_tmp("e2e-") as work:
+        state_dir = work / "stack"
         try:
             up = _stack("up", state_dir, UP_TIMEOUT_S)
         except subprocess.TimeoutExpired:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,6 +31,7 @@ from scripts.bench.common import (
     Section,
     firehose_batch,
     peak_rss_mb,
+    private_tmp,
     run_child,
     sample_mapping,
     scale,
@@ -197,8 +197,8 @@ def _admin(server: MariaDBServer, state: Connection) -> Any:
 def run() -> Section:
     rows = max(1_000, int(FULL_ROWS * scale()))
     section = Section("loader")
-    with tempfile.TemporaryDirectory(prefix="ddb2aurora-bench-") as tmp:
-        work = Path(tmp)
+    with private_tmp("loader-") as work:
+        tmp = str(work)
         server = MariaDBServer(work / "mariadb")
         state = server.start()
         try:

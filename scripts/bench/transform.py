@@ -15,7 +15,6 @@ import argparse
 import base64
 import dataclasses
 import json
-import tempfile
 import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from scripts.bench.common import (
     firehose_batch,
     interleaved_best,
     peak_rss_mb,
+    private_tmp,
     run_child,
     sample_mapping,
 )
@@ -144,8 +144,8 @@ def run(rounds: int = 5) -> Section:
         "ceiling": peak_heap_mb(lambda: ceiling(records)),
         "blog": peak_heap_mb(lambda: transform(prefix, blog)),
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        event_file = Path(tmp) / "event.json"
+    with private_tmp("transform-") as tmp:
+        event_file = tmp / "event.json"
         event_file.write_text(json.dumps({"records": records}))
         child = run_child("scripts.bench.transform", "--rss", str(event_file))
 
