@@ -20,12 +20,12 @@ variable "table_mapping" {
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).source_table), "\"") && can(regex("^[A-Za-z0-9_.-]{3,255}$", jsondecode(var.table_mapping).source_table)), !can(jsondecode(var.table_mapping).source_table))
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).source_table), local.json_string_opener) && can(regex("^[A-Za-z0-9_.-]{3,255}$", jsondecode(var.table_mapping).source_table)), !can(jsondecode(var.table_mapping).source_table))
     error_message = "table_mapping: 'source_table', when given, must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)."
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).target_table), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,51}$", jsondecode(var.table_mapping).target_table)), !can(keys(jsondecode(var.table_mapping))))
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).target_table), local.json_string_opener) && can(regex("^[A-Za-z][A-Za-z0-9_]{0,51}$", jsondecode(var.table_mapping).target_table)), !can(keys(jsondecode(var.table_mapping))))
     error_message = "table_mapping: 'target_table' must be an identifier matching ^[A-Za-z][A-Za-z0-9_]{0,51}$ (room is left for the __tombstones suffix)."
   }
 
@@ -53,12 +53,12 @@ variable "table_mapping" {
   }
 
   validation {
-    condition     = try(contains(["upsert", "append"], jsondecode(var.table_mapping).write_mode), true) && try(startswith(jsonencode(jsondecode(var.table_mapping).write_mode), "\""), true)
+    condition     = try(contains(["upsert", "append"], jsondecode(var.table_mapping).write_mode), true) && try(startswith(jsonencode(jsondecode(var.table_mapping).write_mode), local.json_string_opener), true)
     error_message = "table_mapping: 'write_mode' must be \"upsert\" or \"append\"."
   }
 
   validation {
-    condition     = try(contains(["soft", "hard"], jsondecode(var.table_mapping).delete_mode), true) && try(startswith(jsonencode(jsondecode(var.table_mapping).delete_mode), "\""), true)
+    condition     = try(contains(["soft", "hard"], jsondecode(var.table_mapping).delete_mode), true) && try(startswith(jsonencode(jsondecode(var.table_mapping).delete_mode), local.json_string_opener), true)
     error_message = "table_mapping: 'delete_mode' must be \"soft\" or \"hard\"."
   }
 
@@ -68,7 +68,7 @@ variable "table_mapping" {
   }
 
   validation {
-    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).json_attributes), "[") && alltrue([for a in jsondecode(var.table_mapping).json_attributes : startswith(jsonencode(a), "\"") && length(a) > 0]) && length(distinct(jsondecode(var.table_mapping).json_attributes)) == length(jsondecode(var.table_mapping).json_attributes), !can(jsondecode(var.table_mapping).json_attributes))
+    condition     = try(startswith(jsonencode(jsondecode(var.table_mapping).json_attributes), "[") && alltrue([for a in jsondecode(var.table_mapping).json_attributes : startswith(jsonencode(a), local.json_string_opener) && length(a) > 0]) && length(distinct(jsondecode(var.table_mapping).json_attributes)) == length(jsondecode(var.table_mapping).json_attributes), !can(jsondecode(var.table_mapping).json_attributes))
     error_message = "table_mapping: 'json_attributes' must be a list of distinct attribute names."
   }
 
@@ -80,9 +80,9 @@ variable "table_mapping" {
   validation {
     condition = try(length([
       for i, c in jsondecode(var.table_mapping).columns : i
-      if !(startswith(jsonencode(try(c.name, 0)), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))
+      if !(startswith(jsonencode(try(c.name, 0)), local.json_string_opener) && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].name" if !(startswith(jsonencode(try(c.name, 0)), "\"") && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))]), "a column name")} must be an identifier matching ^[A-Za-z][A-Za-z0-9_]{0,63}$; a leading '_' is reserved (reserved for the replication metadata columns)."
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].name" if !(startswith(jsonencode(try(c.name, 0)), local.json_string_opener) && can(regex("^[A-Za-z][A-Za-z0-9_]{0,63}$", c.name)))]), "a column name")} must be an identifier matching ^[A-Za-z][A-Za-z0-9_]{0,63}$; a leading '_' is reserved (reserved for the replication metadata columns)."
   }
 
   validation {
@@ -101,9 +101,9 @@ variable "table_mapping" {
   validation {
     condition = try(length([
       for i, c in jsondecode(var.table_mapping).columns : i
-      if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))
+      if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), local.json_string_opener) ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].path" if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), "\"") ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))]), "a column path")} must list 1 to 32 attribute names or list indexes (the path into the item)."
+    error_message = "table_mapping: ${try(join(", ", [for i, c in jsondecode(var.table_mapping).columns : "columns[${i}].path" if !(startswith(jsonencode(try(c.path, 0)), "[") && length(try(c.path, [])) > 0 && length(try(c.path, [])) <= 32 && alltrue([for p in try(c.path, []) : startswith(jsonencode(p), local.json_string_opener) ? length(p) > 0 : can(regex("^[0-9]+$", jsonencode(p)))]))]), "a column path")} must list 1 to 32 attribute names or list indexes (the path into the item)."
   }
 
   validation {
@@ -138,9 +138,9 @@ variable "table_mapping" {
   validation {
     condition = try(length([
       for i, k in jsondecode(var.table_mapping).keys : i
-      if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), "\"") && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0
+      if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), local.json_string_opener) && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0
     ]) == 0, true)
-    error_message = "table_mapping: ${try(join(", ", [for i, k in jsondecode(var.table_mapping).keys : "keys[${i}] ${jsonencode(k)}" if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), "\"") && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0]), "a key")} must map a top-level attribute that is not a JSON attribute."
+    error_message = "table_mapping: ${try(join(", ", [for i, k in jsondecode(var.table_mapping).keys : "keys[${i}] ${jsonencode(k)}" if length([for c in jsondecode(var.table_mapping).columns : c if c.name == k && !(length(c.path) == 1 && startswith(jsonencode(c.path[0]), local.json_string_opener) && !contains(try(jsondecode(var.table_mapping).json_attributes, []), c.path[0]))]) > 0]), "a key")} must map a top-level attribute that is not a JSON attribute."
   }
 
   validation {
