@@ -93,15 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     fresh = {}
     for name in chosen:
         print(f"== {name} …", file=sys.stderr, flush=True)
-        section_started = time.monotonic()
+        section_started, section_load = time.monotonic(), os.getloadavg()
         section = _run_section(name)
         section.measurements["wall_seconds"] = time.monotonic() - section_started
+        section.measurements["load_average"] = [section_load, os.getloadavg()]
         section.measurements["scale"] = scale()
         _save(section, command)
         fresh[SECTIONS[name]] = section
     elapsed = time.monotonic() - started
-    print(report.table(list(fresh.values())))
-    print(f"\n{elapsed:.0f} s in all", file=sys.stderr)
+    if fresh:
+        print(report.table(list(fresh.values())))
+        print(f"\n{elapsed:.0f} s in all", file=sys.stderr)
 
     if args.no_docs:
         return 0
