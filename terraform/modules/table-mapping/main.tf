@@ -13,7 +13,7 @@ locals {
 resource "aws_ssm_parameter" "this" {
   #checkov:skip=CKV2_AWS_34:The mapping is configuration, not a secret; docs/architecture.md names a String parameter.
   name        = var.parameter_name
-  description = "ddb2aurora table mapping ${local.mapping.source_table} -> ${local.mapping.target_table}"
+  description = "ddb2aurora table mapping ${try(local.mapping.source_table, "(any table)")} -> ${local.mapping.target_table}"
   type        = "String"
   tier        = "Intelligent-Tiering"
   data_type   = "text"
