@@ -30,10 +30,32 @@ resource "aws_vpc_endpoint" "secretsmanager" {
   tags = merge(var.tags, { Name = "${var.name}-secretsmanager" })
 }
 
+################################################################################
+# SSM interface endpoint: the functions read the table mapping (TABLE_MAPPING_PARAMETER)
+# from Parameter Store at start, without NAT
+################################################################################
+
+resource "aws_vpc_endpoint" "ssm" {
+  count = var.create_ssm_endpoint ? 1 : 0
+
+  vpc_id              = local.vpc_id
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.ssm"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = local.subnet_ids
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = merge(var.tags, { Name = "${var.name}-ssm" })
+}
+
+locals {
+  create_endpoints_security_group = var.create_secretsmanager_endpoint || var.create_ssm_endpoint
+}
+
 # With private DNS the endpoint answers for every client in the VPC, so HTTPS is open to
 # the VPC's CIDR block rather than to the loader alone.
 resource "aws_security_group" "endpoints" {
-  count = var.create_secretsmanager_endpoint ? 1 : 0
+  count = local.create_endpoints_security_group ? 1 : 0
 
   name_prefix = "${var.name}-endpoints-"
   description = "HTTPS from the VPC to the ${var.name} interface endpoints"
@@ -47,7 +69,7 @@ resource "aws_security_group" "endpoints" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
-  count = var.create_secretsmanager_endpoint ? 1 : 0
+  count = local.create_endpoints_security_group ? 1 : 0
 
   security_group_id = aws_security_group.endpoints[0].id
   description       = "HTTPS from the VPC"

@@ -48,8 +48,13 @@ output "secretsmanager_endpoint_id" {
   value       = try(aws_vpc_endpoint.secretsmanager[0].id, null)
 }
 
+output "ssm_endpoint_id" {
+  description = "ID of the SSM interface endpoint; null when create_ssm_endpoint is false."
+  value       = try(aws_vpc_endpoint.ssm[0].id, null)
+}
+
 output "endpoints_security_group_id" {
-  description = "ID of the interface endpoints' security group; null when create_secretsmanager_endpoint is false."
+  description = "ID of the interface endpoints' security group; null when no interface endpoint is created."
   value       = try(aws_security_group.endpoints[0].id, null)
 }
 

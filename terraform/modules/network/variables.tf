@@ -116,6 +116,12 @@ variable "create_secretsmanager_endpoint" {
   default     = true
 }
 
+variable "create_ssm_endpoint" {
+  description = "Create an SSM (Parameter Store) interface endpoint with private DNS in the private subnets, so the loader reads its table mapping without NAT. Set false when the VPC already has one."
+  type        = bool
+  default     = true
+}
+
 ################################################################################
 # Security groups
 ################################################################################

@@ -80,6 +80,11 @@ run "default_creates_vpc_endpoints_security_groups_and_flow_log" {
   }
 
   assert {
+    condition     = aws_vpc_endpoint.ssm[0].vpc_endpoint_type == "Interface" && aws_vpc_endpoint.ssm[0].service_name == "com.amazonaws.eu-west-1.ssm"
+    error_message = "expected an SSM interface endpoint (the loader reads its mapping from Parameter Store)"
+  }
+
+  assert {
     condition     = aws_vpc_security_group_ingress_rule.endpoints_https[0].from_port == 443 && aws_vpc_security_group_ingress_rule.endpoints_https[0].cidr_ipv4 == "10.42.0.0/16"
     error_message = "the endpoint security group must allow HTTPS from the VPC"
   }
@@ -140,12 +145,13 @@ run "switches_off_give_zero_resources" {
     private_subnet_ids             = ["subnet-0a1", "subnet-0b2"]
     create_s3_endpoint             = false
     create_secretsmanager_endpoint = false
+    create_ssm_endpoint            = false
     create_security_groups         = false
     create_flow_log                = false
   }
 
   assert {
-    condition     = length(aws_vpc_endpoint.s3) == 0 && length(aws_vpc_endpoint.secretsmanager) == 0 && length(aws_security_group.endpoints) == 0
+    condition     = length(aws_vpc_endpoint.s3) == 0 && length(aws_vpc_endpoint.secretsmanager) == 0 && length(aws_vpc_endpoint.ssm) == 0 && length(aws_security_group.endpoints) == 0
     error_message = "endpoint switches off must create no endpoint"
   }
 
@@ -160,7 +166,7 @@ run "switches_off_give_zero_resources" {
   }
 
   assert {
-    condition     = output.loader_security_group_id == null && output.aurora_security_group_id == null && output.s3_endpoint_id == null && output.secretsmanager_endpoint_id == null
+    condition     = output.loader_security_group_id == null && output.aurora_security_group_id == null && output.s3_endpoint_id == null && output.secretsmanager_endpoint_id == null && output.ssm_endpoint_id == null
     error_message = "outputs of switched-off parts must be null"
   }
 }
