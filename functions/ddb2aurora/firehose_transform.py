@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +22,13 @@ from ddb2aurora.change_record import ChangeRecord, ChangeRecordError
 from ddb2aurora.csv_dialect import encode_row
 from ddb2aurora.mapping import RecordRejected, TableMapping
 
-RESPONSE_LIMIT_BYTES = 6_000_000
-# recordId, result and JSON punctuation per record, generously
-_PER_RECORD_OVERHEAD = 200
+# Lambda's synchronous payload limit (6 MB, as 6 MiB) for request and response alike:
+# a request within it can always be answered within it, since a failed record echoes
+# its data and Ok rows are smaller than their change records but for binary columns.
+RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
+# what one response record costs besides its data and recordId: keys, quotes, the
+# longest result name and the separator between records, as json.dumps writes them
+_ENVELOPE_BYTES = len(json.dumps({"recordId": "", "result": "ProcessingFailed", "data": ""})) + 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +91,17 @@ def transform(
 ) -> TransformOutcome:
     """Transform one Firehose batch (the event's ``records``)."""
     outcome = TransformOutcome()
-    reserved = sum(len(r.get("data", "")) + _PER_RECORD_OVERHEAD for r in records)
+    reserved = sum(_envelope(r) + len(r.get("data", "")) for r in records)
     used = 0
     for raw in records:
         record_id = str(raw["recordId"])
         data = str(raw.get("data", ""))
-        reserved -= len(data) + _PER_RECORD_OVERHEAD
+        reserved -= _envelope(raw) + len(data)
         result, payload, failure = _transform_one(record_id, data, mapping)
         if result == "Ok" and used + len(payload) + reserved > response_limit_bytes:
             result, payload = "ProcessingFailed", data
             failure = Failure(record_id, "response would exceed Firehose's 6 MB limit")
-        used += len(payload) + _PER_RECORD_OVERHEAD
+        used += _envelope(raw) + len(payload)
         outcome.records.append({"recordId": record_id, "result": result, "data": payload})
         if failure is not None:
             outcome.failures.append(failure)
@@ -105,6 +110,10 @@ def transform(
         else:
             outcome.dropped += 1
     return outcome
+
+
+def _envelope(record: Mapping[str, Any]) -> int:
+    return _ENVELOPE_BYTES + len(str(record["recordId"]))
 
 
 def _transform_one(

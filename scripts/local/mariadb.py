@@ -150,6 +150,7 @@ class MariaDBServer:
         self.tls_dir = self.base_dir / "tls"
         self.config_file = self.base_dir / "my.cnf"
         self.pid_file = self.base_dir / "mariadbd.pid"
+        self.tmp_dir = self.base_dir / "tmp"
         self.log_file = self.base_dir / "mariadbd.log"
         self.state_file = self.base_dir / "connection.json"
         self._process: subprocess.Popen[bytes] | None = None
@@ -164,6 +165,7 @@ class MariaDBServer:
         if running is not None:
             return running
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(exist_ok=True)
         previous = self._read_state()
         fresh = not (self.data_dir / "mysql").is_dir()
         if fresh:
@@ -271,6 +273,9 @@ class MariaDBServer:
             f"socket={socket_path}",
             f"pid-file={self.pid_file}",
             f"log-error={self.log_file}",
+            # on-disk temporary tables inside our own directory: a /tmp cleaner once
+            # removed one mid-merge
+            f"tmpdir={self.tmp_dir}",
             "bind-address=127.0.0.1",
             f"port={port}",
             "skip-name-resolve",

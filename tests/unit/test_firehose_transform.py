@@ -124,3 +124,29 @@ def test_unexpected_errors_fail_one_record_not_the_batch(monkeypatch: Any) -> No
     outcome = transform(firehose_records(lines), mapping)
     assert [r["result"] for r in outcome.records] == ["ProcessingFailed", "Ok", "Ok"]
     assert "RuntimeError: boom" in outcome.failures[0].reason
+
+
+def test_a_full_request_of_small_records_is_answered_ok() -> None:
+    """A request as large as Lambda accepts, of small records (keys-only deletes): the
+    reservation for possible failures must not fail the batch (it once failed all of
+    them, with a per-record estimate of 200 B)."""
+    line = delete("/s", "2026-11-30T01:02:03.456Z", 1).to_json_line()
+    data = base64.b64encode(line).decode()
+    record_id = "49546986683135544286507457936321625675700192471156785154"
+    one = {
+        "recordId": f"{record_id}000000",
+        "approximateArrivalTimestamp": 1764464523456,
+        "data": data,
+    }
+    count = (RESPONSE_LIMIT_BYTES - 200) // (len(json.dumps(one)) + 2)
+    records = [{**one, "recordId": f"{record_id}{n:06d}"} for n in range(count)]
+    event = {
+        "invocationId": "i",
+        "deliveryStreamArn": "arn",
+        "region": "us-east-1",
+        "records": records,
+    }
+    assert len(json.dumps(event)) <= RESPONSE_LIMIT_BYTES
+    outcome = transform(records, sample_mapping())
+    assert outcome.ok == count > 15_000 and not outcome.failures
+    assert len(json.dumps(outcome.response())) <= RESPONSE_LIMIT_BYTES
