@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pymysql
 import pytest
@@ -69,3 +71,49 @@ def db_conn(mariadb: MariaDB) -> Iterator[pymysql.connections.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+# ---- one local stack for the whole session ------------------------------------------
+# Bringing a stack up (moto, MariaDB, terraform apply, data plane) takes minutes, so the
+# end-to-end, operator and Terraform-wiring tests share one. Tests that break the stack's
+# wiring are marked ``breaks_stack`` and run after all others; tests that destroy it are
+# marked ``destroys_stack`` and run last.
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STACK_ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
+
+
+@dataclass(frozen=True)
+class SharedStack:
+    state_dir: Path
+    info: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def shared_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
+    from scripts.local import stack as local_stack
+
+    missing = [name for name in STACK_ZIPS if not (REPO_ROOT / "dist" / name).exists()]
+    if missing:
+        pytest.fail(f"dist/ lacks {missing}: run `make build` (make localstack-test does)")
+    state_dir = tmp_path_factory.mktemp("local-stack")
+    try:
+        info = local_stack.up(state_dir)
+    except local_stack.StackError as error:
+        local_stack.down(state_dir)
+        pytest.fail(f"the local stack did not come up: {error}", pytrace=False)
+    try:
+        yield SharedStack(state_dir, info)
+    finally:
+        local_stack.down(state_dir, destroy_timeout=120)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def stage(item: pytest.Item) -> int:
+        if item.get_closest_marker("destroys_stack"):
+            return 2
+        if item.get_closest_marker("breaks_stack"):
+            return 1
+        return 0
+
+    items.sort(key=stage)  # stable: the usual order within each stage

@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ddb2aurora.csv_dialect import CsvColumn, encode_row, load_data_statement
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from ddb2aurora.csv_dialect import CsvColumn, encode_row, load_data_statement
 
 pytestmark = pytest.mark.mariadb
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,20 +119,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    missing = [name for name in ZIPS if not (REPO_ROOT / "dist" / name).exists()]
-    if missing:
-        pytest.fail(f"dist/ lacks {missing}: run `make build` (make localstack-test does)")
-    state_dir = tmp_path_factory.mktemp("local-stack")
-    try:
-        info = local_stack_module.up(state_dir)
-    except local_stack_module.StackError as error:
-        local_stack_module.down(state_dir)
-        pytest.fail(f"the local stack did not come up: {error}", pytrace=False)
-    try:
-        yield Stack(state_dir, info)
-    finally:
-        local_stack_module.down(state_dir, destroy_timeout=120)
+def stack(shared_local_stack: Any) -> Stack:
+    return Stack(shared_local_stack.state_dir, shared_local_stack.info)
 
 
 def _page(prefix: str, item: dict[str, str]) -> dict[str, str]:
@@ -398,7 +386,8 @@ def test_redelivered_s3_event_changes_nothing(stack: Stack, tmp_path: Path) -> N
     assert comparison.agrees, comparison.describe()
 
 
-# ---- breaking the wiring must fail (these run last: they leave the stack broken) --------
+# ---- breaking the wiring must fail (marked breaks_stack: they run after every other test
+# on the shared stack, since they leave it broken) ----
 
 
 def _replace_in_tree(root: Path, pattern: str, replacement: str) -> int:
@@ -414,6 +403,7 @@ def _replace_in_tree(root: Path, pattern: str, replacement: str) -> int:
     return replaced
 
 
+@pytest.mark.breaks_stack
 @pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
 def test_a_wrong_handler_string_fails(stack: Stack) -> None:
     def break_handler(tf_dir: Path) -> None:
@@ -432,6 +422,7 @@ def test_a_wrong_handler_string_fails(stack: Stack) -> None:
     assert not _live_keys(stack, "wronghandler")
 
 
+@pytest.mark.breaks_stack
 @pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
 def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
     def break_prefix(tf_dir: Path) -> None:
@@ -450,6 +441,7 @@ def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
     assert not _live_keys(stack, "wrongprefix")
 
 
+@pytest.mark.destroys_stack
 def test_terraform_destroy_leaves_nothing(stack: Stack) -> None:
     local_stack_module.stop_dataplane(local_stack_module.StatePaths(stack.state_dir))
     local_stack_module.destroy_terraform(

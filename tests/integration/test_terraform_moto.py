@@ -8,10 +8,7 @@ stream's processor and prefixes, the bucket notification and the loader's async 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,35 +28,17 @@ class Applied:
     paths: stack.StatePaths
     endpoint: str
     outputs: dict[str, Any]
-    apply_seconds: float
 
     def client(self, service: str) -> Any:
         return stack.boto_client(service, self.endpoint)
 
 
-def _ensure_zips() -> None:
-    if all((REPO_ROOT / "dist" / name).exists() for name in ZIPS):
-        return
-    subprocess.run([sys.executable, "scripts/build_zips.py"], cwd=REPO_ROOT, check=True)
-
-
 @pytest.fixture(scope="module")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
-    _ensure_zips()
-    paths = stack.StatePaths(tmp_path_factory.mktemp("terraform-moto"))
-    paths.logs.mkdir(parents=True, exist_ok=True)
-    endpoint = stack.start_moto(paths)
-    try:
-        stack.prepare_terraform(paths, endpoint)
-        started = time.monotonic()
-        stack.apply_terraform(paths, endpoint)
-        apply_seconds = time.monotonic() - started
-        yield Applied(paths, endpoint, stack.terraform_outputs(paths, endpoint), apply_seconds)
-    finally:
-        # Destroy is a test of its own below; this only cleans up after a failure before it.
-        if (paths.tf_dir / "terraform.tfstate").exists() and _state_addresses(paths, endpoint):
-            stack.destroy_terraform(paths, endpoint)
-        stack.stop_moto(paths)
+def applied(shared_local_stack: Any) -> Applied:
+    """The session's local stack (tests/conftest.py): the root stack applied to moto."""
+    paths = stack.StatePaths(shared_local_stack.state_dir)
+    endpoint = shared_local_stack.info["aws_endpoint_url"]
+    return Applied(paths, endpoint, stack.terraform_outputs(paths, endpoint))
 
 
 def _state_addresses(paths: stack.StatePaths, endpoint: str) -> list[str]:
@@ -202,12 +181,13 @@ def test_loader_runs_in_the_vpc_with_the_contract_environment(applied: Applied) 
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
 
 
+@pytest.mark.destroys_stack
 def test_destroy_leaves_nothing_behind(applied: Applied) -> None:
-    """Runs last in this module: it destroys the stack the tests above share."""
+    """Runs last (destroys_stack): it destroys the session's shared stack."""
+    stack.stop_dataplane(applied.paths)
     started = time.monotonic()
     stack.destroy_terraform(applied.paths, applied.endpoint)
-    destroy_seconds = time.monotonic() - started
-    print(f"terraform apply {applied.apply_seconds:.0f} s, destroy {destroy_seconds:.0f} s")
+    print(f"terraform destroy {time.monotonic() - started:.0f} s")
     assert _state_addresses(applied.paths, applied.endpoint) == []
 
     client = applied.client

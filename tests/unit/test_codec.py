@@ -4,10 +4,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ddb2aurora.codec import CodecError, deserialize, deserialize_document, serialize
 from hypothesis import given
 from hypothesis import strategies as st
-
-from ddb2aurora.codec import CodecError, deserialize, deserialize_document, serialize
 
 EVERY_TYPE = {
     "s": {"S": 'héllo, "world"\n'},

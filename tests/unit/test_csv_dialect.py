@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+from ddb2aurora.csv_dialect import CsvColumn, decode_row, encode_row, load_data_statement
 from hypothesis import given
 from hypothesis import strategies as st
-
-from ddb2aurora.csv_dialect import CsvColumn, decode_row, encode_row, load_data_statement
 
 field = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",))))
 

@@ -8,6 +8,7 @@ from ddb2aurora.codec import serialize_item
 from ddb2aurora.csv_dialect import decode_row
 from ddb2aurora.firehose_transform import RESPONSE_LIMIT_BYTES, transform
 from ddb2aurora.mapping import load_mapping
+
 from tests.support.records import clickstream_item, delete, firehose_records, sample_mapping, upsert
 
 
