@@ -33,7 +33,6 @@ from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
 pytestmark = pytest.mark.localstack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
 DRAIN_TIMEOUT_SECONDS = 300
 ON_LOCALSTACK = bool(os.environ.get("LOCALSTACK_ENDPOINT"))
 

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,6 @@ from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
 
 pytestmark = pytest.mark.localstack
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
 BACKFILL_ITEMS = 3_000
 LONG_BACKFILL_ITEMS = 50_000
 
@@ -139,20 +137,9 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    missing = [name for name in ZIPS if not (REPO_ROOT / "dist" / name).exists()]
-    if missing:
-        pytest.fail(f"dist/ lacks {missing}: run `make build` (make localstack-test does)")
-    state_dir = tmp_path_factory.mktemp("ops-stack")
-    try:
-        info = local_stack.up(state_dir)
-    except local_stack.StackError as error:
-        local_stack.down(state_dir)
-        pytest.fail(f"the local stack did not come up: {error}", pytrace=False)
-    try:
-        yield Stack(state_dir, info)
-    finally:
-        local_stack.down(state_dir, destroy_timeout=120)
+def stack(shared_local_stack: Any) -> Stack:
+    """The session's local stack (tests/conftest.py), shared with the end-to-end tests."""
+    return Stack(shared_local_stack.state_dir, shared_local_stack.info)
 
 
 def _items(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:

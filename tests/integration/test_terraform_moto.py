@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,6 @@ import pytest
 from scripts.local import stack
 
 pytestmark = pytest.mark.localstack
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
 
 
 @dataclass
