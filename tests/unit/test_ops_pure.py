@@ -414,3 +414,15 @@ def test_a_batch_the_stream_no_longer_holds_is_reported_as_expired():
         reread_batch(_Shard([100], trimmed=True), _failure("100", "100"))  # type: ignore[arg-type]
     with pytest.raises(StreamExpired, match="no longer starts the batch at 100"):
         reread_batch(_Shard([150, 200]), _failure("100", "200"))  # type: ignore[arg-type]
+
+
+def test_backfill_records_carry_scanned_binary_as_base64() -> None:
+    """A boto3 Scan returns B and BS values as bytes; the change record must still be JSON
+    (a stack holding a binary attribute once crashed every backfill)."""
+    from ddb2aurora.change_record import ChangeRecord
+    from ddb2aurora.ops.records import backfill_record
+
+    item = {"pk": {"S": "a"}, "blob": {"B": b"\x00\xff"}, "set": {"BS": [b"\x01"]}}
+    record = backfill_record(item, ["pk"], "t", 1, "e")
+    parsed = ChangeRecord.from_json(record.to_json_line())
+    assert parsed.image == {"pk": {"S": "a"}, "blob": {"B": "AP8="}, "set": {"BS": ["AQ=="]}}

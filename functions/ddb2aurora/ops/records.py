@@ -34,7 +34,9 @@ def wire(value: Any) -> Any:
 def backfill_record(
     item: TypedItem, key_names: Sequence[str], source: str, ts_ms: int, event_id: str
 ) -> ChangeRecord:
-    """An item that existed before the stream, as an upsert that any streamed change beats."""
+    """An item that existed before the stream, as an upsert that any streamed change beats.
+    Items from a boto3 Scan carry binary as bytes; the record carries them as base64."""
+    item = wire(item)
     keys = {name: item[name] for name in key_names if name in item}
     if len(keys) != len(key_names):
         raise OpsError(f"item lacks key attribute(s) {list(key_names)}: {sorted(item)[:10]}")
