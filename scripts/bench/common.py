@@ -19,7 +19,7 @@ from typing import Any
 
 from ddb2aurora.change_record import ChangeRecord
 from ddb2aurora.codec import serialize_item
-from ddb2aurora.firehose_transform import _PER_RECORD_OVERHEAD, RESPONSE_LIMIT_BYTES
+from ddb2aurora.firehose_transform import RESPONSE_LIMIT_BYTES
 from ddb2aurora.mapping import TableMapping, load_mapping
 
 from scripts.local.sample_data import ClickstreamGenerator
@@ -84,23 +84,20 @@ def upsert_record(item: dict[str, str], seq: int) -> ChangeRecord:
 
 def firehose_batch() -> list[dict[str, str]]:
     """Sample change records as a Firehose transformation event's ``records``: as many
-    as one invocation can answer. That is bounded by the transform's own reservation
-    (each record's input size plus its overhead within the 6 MB response limit), which
-    is slightly below Lambda's 6 MB request limit."""
+    as fit in one invocation, whose request (like its response) is limited to 6 MiB."""
     records: list[dict[str, str]] = []
-    reserved = 0
+    event_bytes = len(json.dumps({"invocationId": "", "records": []}))
     for seq, item in enumerate(sample_items(100_000), start=1):
-        data = base64.b64encode(upsert_record(item, seq).to_json_line()).decode()
-        if reserved + len(data) + _PER_RECORD_OVERHEAD > RESPONSE_LIMIT_BYTES:
+        record = {
+            "recordId": f"{seq:056d}",
+            "approximateArrivalTimestamp": str(FIRST_TS_MS + seq),
+            "data": base64.b64encode(upsert_record(item, seq).to_json_line()).decode(),
+        }
+        record_bytes = len(json.dumps(record)) + 2  # and its separator
+        if event_bytes + record_bytes > RESPONSE_LIMIT_BYTES:
             break
-        records.append(
-            {
-                "recordId": f"{seq:056d}",
-                "approximateArrivalTimestamp": str(FIRST_TS_MS + seq),
-                "data": data,
-            }
-        )
-        reserved += len(data) + _PER_RECORD_OVERHEAD
+        records.append(record)
+        event_bytes += record_bytes
     return records
 
 
