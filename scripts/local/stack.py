@@ -67,14 +67,6 @@ LOCAL_TFVARS: dict[str, Any] = {
     "table_mapping_path": str(REPO_ROOT / "mappings" / "web_analytics.json"),
 }
 STATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup", ".terraform", ".terraform.lock.hcl")
-# Gaps of moto the stack would otherwise hit, closed in the copy only, each saying why.
-EMULATOR_GAP_OVERRIDES = {
-    "modules/firehose/local_override.tf": (
-        "# moto applies a bucket policy's Deny without evaluating its Condition, so the\n"
-        "# TLS-only policy (Deny unless aws:SecureTransport) would refuse every PutObject.\n"
-        'resource "aws_s3_bucket_policy" "this" {\n  count = 0\n}\n'
-    ),
-}
 # Resources moto cannot delete (RemoveRoleFromDBCluster is not implemented): they are
 # dropped from the state before destroy instead of hanging the destroy.
 UNDELETABLE_UNDER_MOTO = ("aws_rds_cluster_role_association",)
@@ -366,10 +358,6 @@ def prepare_terraform(
     name = "local_override.tf" if aliases else "local_provider.tf"
     header = "# Written by scripts/local/stack.py: every AWS API goes to the local emulator.\n"
     (paths.tf_dir / name).write_text(header + blocks)
-
-    if localstack_endpoint() is None:
-        for relative, text in EMULATOR_GAP_OVERRIDES.items():
-            (paths.tf_dir / relative).write_text(text)
 
     declared = _root_variables(paths.tf_dir)
     values = {k: v for k, v in LOCAL_TFVARS.items() if k in declared}

@@ -8,6 +8,7 @@ stream's processor and prefixes, the bucket notification and the loader's async 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -142,8 +143,11 @@ def test_bucket_is_encrypted_private_and_triggers_the_loader(applied: Applied) -
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    # The TLS-only bucket policy is left out under moto (scripts/local/stack.py says why);
-    # the firehose module's plan test covers it.
+    # The real TLS-only policy is deployed: the moto launcher lets requests through it.
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    [deny] = [s for s in policy["Statement"] if s.get("Sid") == "DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
     loader = _function(applied, out["aurora_loader_function_name"])
     notification = s3.get_bucket_notification_configuration(Bucket=bucket)
