@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("stream_processor", "firehose_transform", "aurora_loader")
+# The one list of the zips in dist/ (the names Terraform's package_path expects); the
+# tests import it rather than spelling the names again.
+ZIP_NAMES = {function: f"{function}.zip" for function in FUNCTIONS}
 REQUIREMENTS = ROOT / "functions" / "requirements-lambda.txt"
 PACKAGE = ROOT / "functions" / "ddb2aurora"
 HANDLERS = ROOT / "functions" / "handlers"
@@ -157,7 +160,7 @@ def build(dist: Path, cache: Path) -> dict[str, Path]:
         check_pure_python(cache, site)
         zips = {}
         for function in FUNCTIONS:
-            destination = dist / f"{function}.zip"
+            destination = dist / ZIP_NAMES[function]
             write_zip(destination, function_files(function, site))
             zips[function] = destination
     return zips

@@ -14,6 +14,7 @@ from typing import Any
 import pymysql
 import pytest
 
+from scripts.build_zips import ZIP_NAMES
 from scripts.local.mariadb import Connection, MariaDBError, MariaDBServer, connect
 
 
@@ -80,7 +81,6 @@ def db_conn(mariadb: MariaDB) -> Iterator[pymysql.connections.Connection]:
 # marked ``destroys_stack`` and run last.
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STACK_ZIPS = ("stream_processor.zip", "firehose_transform.zip", "aurora_loader.zip")
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class SharedStack:
 def shared_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
     from scripts.local import stack as local_stack
 
-    missing = [name for name in STACK_ZIPS if not (REPO_ROOT / "dist" / name).exists()]
+    missing = [name for name in ZIP_NAMES.values() if not (REPO_ROOT / "dist" / name).exists()]
     if missing:
         pytest.fail(f"dist/ lacks {missing}: run `make build` (make localstack-test does)")
     state_dir = tmp_path_factory.mktemp("local-stack")
