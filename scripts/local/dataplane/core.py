@@ -452,6 +452,9 @@ class DataPlane:
         """Test hooks.
         {"kind": "firehose_put_failure", "mode": "partial"|"error", "calls": N, "every": 2,
          "stream": name?}: the next N PutRecordBatch calls fail (every n-th record, or wholly).
+        {"kind": "firehose_put_failure", "mode": "match", "match": text, "calls": -1}: every
+         record whose data contains text is rejected, on every call (a poison record), until
+         {"kind": "clear_firehose_put_failures"} (or N calls carrying one, with calls: N).
         {"kind": "ttl_delete", "table_name": t, "keys": {typed keys}}: the next REMOVE of
          those keys carries TTL's userIdentity, as if DynamoDB's TTL had deleted the item.
         """
@@ -462,10 +465,16 @@ class DataPlane:
                 mode=spec.get("mode", "partial"),
                 every=int(spec.get("every", 2)),
                 stream=spec.get("stream"),
+                match=str(spec.get("match", "")),
             )
             with self.firehose.lock:
                 self.firehose.faults.append(fault)
             return {"injected": asdict(fault)}
+        if kind == "clear_firehose_put_failures":
+            with self.firehose.lock:
+                cleared = [asdict(fault) for fault in self.firehose.faults]
+                self.firehose.faults.clear()
+            return {"cleared": cleared}
         if kind == "ttl_delete":
             marker = {"table_name": spec["table_name"], "keys": spec["keys"]}
             with self.lock:

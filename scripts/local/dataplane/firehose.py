@@ -180,12 +180,29 @@ class FirehoseStats:
 
 @dataclass
 class PutFault:
-    """Test hook: the next `calls` PutRecordBatch calls fail, wholly or every n-th record."""
+    """Test hook: the next `calls` PutRecordBatch calls fail, wholly ("error"), every n-th
+    record ("partial"), or only the records whose data contains `match` ("match": a poison
+    record, rejected on every call that carries it; calls < 0: until cleared)."""
 
     calls: int
-    mode: str  # "partial" | "error"
+    mode: str  # "partial" | "error" | "match"
     every: int = 2
     stream: str | None = None
+    match: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("partial", "error", "match"):
+            raise ValueError(f"fault mode must be partial, error or match, got {self.mode!r}")
+        if self.mode == "match" and not self.match:
+            raise ValueError('a "match" fault needs a non-empty "match" string')
+
+    def applies_to(self, datas: list[bytes]) -> bool:
+        return self.mode != "match" or any(self.match.encode() in data for data in datas)
+
+    def rejects(self, index: int, data: bytes) -> bool:
+        if self.mode == "match":
+            return self.match.encode() in data
+        return index % max(self.every, 1) == 0
 
 
 @dataclass
@@ -253,7 +270,7 @@ class FirehoseEmulator:
                         "InvalidArgumentException",
                         f"Record size {len(data)} exceeds the 1,000 KiB record limit",
                     )
-            fault = self._take_fault(stream_name)
+            fault = self._take_fault(stream_name, datas)
             if fault is not None and fault.mode == "error":
                 self.stats.put_failures_injected += len(datas)
                 raise FirehoseError("ServiceUnavailableException", "Slow down.", status=503)
@@ -262,7 +279,7 @@ class FirehoseEmulator:
             now_ms = int(time.time() * 1000)
             buffer = self.buffers[stream_name]
             for index, data in enumerate(datas):
-                if fault is not None and index % max(fault.every, 1) == 0:
+                if fault is not None and fault.rejects(index, data):
                     responses.append(
                         {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."}
                     )
@@ -281,12 +298,14 @@ class FirehoseEmulator:
             self.stats.put_failures_injected += failed
             return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
 
-    def _take_fault(self, stream_name: str) -> PutFault | None:
+    def _take_fault(self, stream_name: str, datas: list[bytes]) -> PutFault | None:
+        """The first fault for this call; a call it applies to uses one of its calls."""
         for fault in self.faults:
-            if fault.stream in (None, stream_name) and fault.calls > 0:
-                fault.calls -= 1
-                if fault.calls == 0:
-                    self.faults.remove(fault)
+            if fault.stream in (None, stream_name) and fault.calls and fault.applies_to(datas):
+                if fault.calls > 0:
+                    fault.calls -= 1
+                    if fault.calls == 0:
+                        self.faults.remove(fault)
                 return fault
         return None
 

@@ -11,7 +11,10 @@ Failure handling follows the documented semantics:
   retry; the halves keep the parent's count), each retried on its own;
 - with ReportBatchItemFailures, the records before the lowest reported itemIdentifier are
   done and the rest is retried (one retry used); an empty list means success; an
-  identifier that is missing, empty or not in the batch fails the whole batch;
+  identifier that is missing, empty or not in the batch fails the whole batch. With
+  BisectBatchOnFunctionError too, AWS documents that such a response bisects the batch
+  "at the returned sequence number": one naming the first record retries the whole batch,
+  it is not halved (halving is for an invocation that failed);
 - after MaximumRetryAttempts retries (-1: until the record expires), or when the oldest
   record is older than MaximumRecordAgeInSeconds, the batch's metadata goes to the
   OnFailure destination (SQS) with condition RetryAttemptsExhausted or RecordAgeExceeded
@@ -244,17 +247,18 @@ class MappingPoller:
         event = {"Records": [self._event_record(record) for record in attempt.records]}
         self.stats.batches += 1
         result = self.invoker.invoke(self.spec.function_arn, event)
-        failed_from = self._first_failed_index(result, attempt.records)
-        if failed_from is None:
+        failure = self._first_failed_index(result, attempt.records)
+        if failure is None:
             self.stats.changes_streamed += len(attempt.records)
             self._done(shard, attempt.records)
             shard.work.pop(0)
             return
+        failed_from, whole_batch_failed = failure
         if failed_from > 0:
             self.stats.changes_streamed += failed_from
             self._done(shard, attempt.records[:failed_from])
             attempt.records = attempt.records[failed_from:]
-        elif self.spec.bisect and len(attempt.records) > 1:
+        elif whole_batch_failed and self.spec.bisect and len(attempt.records) > 1:
             half = len(attempt.records) // 2
             shard.work[0:1] = [
                 Attempt(attempt.records[:half], attempt.retries),
@@ -269,10 +273,12 @@ class MappingPoller:
 
     def _first_failed_index(
         self, result: InvokeResult, records: list[dict[str, Any]]
-    ) -> int | None:
-        """None: the whole batch succeeded; else the index from which to retry."""
+    ) -> tuple[int, bool] | None:
+        """None: the whole batch succeeded; else the index from which to retry, and whether
+        the batch failed as a whole (an error, or a response Lambda cannot use) rather than
+        by a valid partial batch response."""
         if not result.ok:
-            return 0
+            return 0, True
         if not self.spec.report_item_failures:
             return None
         payload = result.payload
@@ -293,9 +299,9 @@ class MappingPoller:
                     self.spec.uuid,
                     failure,
                 )
-                return 0
+                return 0, True
             indexes.append(positions[identifier])
-        return min(indexes)
+        return min(indexes), False
 
     def _done(self, shard: ShardState, records: list[dict[str, Any]]) -> None:
         if not records:

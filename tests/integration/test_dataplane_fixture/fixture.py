@@ -41,6 +41,16 @@ def fail_on_poison(event, context):
     return {"batchItemFailures": []}
 
 
+def report_poison(event, context):
+    """Never fails; reports the first poison record of every batch (as stream_processor
+    reports the first record Firehose would not take)."""
+    _log("event", event)
+    for record in event["Records"]:
+        if "poison" in record["dynamodb"].get("NewImage", {}):
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    return {"batchItemFailures": []}
+
+
 def partial_once(event, context):
     _log("event", event)
     failures = [
