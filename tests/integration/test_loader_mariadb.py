@@ -5,13 +5,16 @@ loader's copier port); the database side is real."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import pymysql
+import pymysql.cursors
 import pytest
 from ddb2aurora.aurora_loader import Loader, LoadRejected, S3Object
 from ddb2aurora.mapping import TableMapping
+from ddb2aurora.sql import STAGING_TABLE
 
 from scripts.local.mariadb import connect
 from tests.support.records import clickstream_item, csv_object, delete, sample_mapping, upsert
@@ -235,6 +238,82 @@ def test_connection_dropped_mid_load_leaves_nothing_and_a_retry_applies(
     retry = connect(mariadb.connection, autocommit=False, local_infile=True)
     assert loader.load(retry, obj, "mariadb").rows == 50
     assert len(rows(db_conn)) == 50
+
+
+def _session_ids(conn: Any) -> set[int]:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT id FROM information_schema.PROCESSLIST")
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def test_connection_dropped_between_staging_load_and_merge_leaves_nothing_and_a_retry_applies(
+    mariadb: Any, db_conn: Any
+) -> None:
+    """Injected: KILL CONNECTION of the loader's session from another session, after the
+    staging LOAD DATA (and its warnings check) finished and before the first merge
+    statement is sent. The loader's claim, staging table and loaded rows are then all in
+    a transaction and a temporary table of a session that no longer exists."""
+    mapping = sample_mapping()
+    bucket = FakeBucket()
+    first = bucket.put(
+        "d/0", csv_object([upsert(clickstream_item(f"/p/{i}"), i + 1) for i in range(10)], mapping)
+    )
+    second = bucket.put(
+        "d/1",
+        csv_object(
+            [upsert(clickstream_item(f"/p/{i}", hits=2), 100 + i) for i in range(50)], mapping
+        ),
+    )
+    loader = make_loader(mapping, bucket, db_conn)
+    loader.load(db_conn, first, "mariadb")
+    before = rows(db_conn, columns="*")
+    manifest_before = rows(db_conn, "_ddb2aurora_manifest", "object_id", "object_id")
+
+    victim = connect(mariadb.connection, autocommit=False, local_infile=True)
+    with victim.cursor() as cursor:
+        cursor.execute("SELECT CONNECTION_ID()")
+        (victim_id,) = cursor.fetchone()
+    first_merge_statement = loader._merge.statements[0]
+    staged_when_killed: list[int] = []
+
+    class KillBeforeMerge(pymysql.cursors.Cursor):  # type: ignore[misc]
+        """The loader's own cursor class on the victim connection: the kill happens in
+        the statement path the loader uses, at the one moment under test."""
+
+        def execute(self, query: str, args: Any = None) -> int:
+            if query == first_merge_statement and not staged_when_killed:
+                with victim.cursor(pymysql.cursors.Cursor) as own:
+                    own.execute(f"SELECT COUNT(*) FROM `{STAGING_TABLE}`")
+                    staged_when_killed.append(int(own.fetchone()[0]))
+                with db_conn.cursor() as admin:
+                    admin.execute(f"KILL CONNECTION {int(victim_id)}")
+                for _ in range(100):  # KILL is asynchronous: the session must be gone first
+                    if int(victim_id) not in _session_ids(db_conn):
+                        break
+                    time.sleep(0.05)
+            return int(super().execute(query, args))
+
+    victim.cursorclass = KillBeforeMerge
+    with pytest.raises(pymysql.err.OperationalError):
+        loader.load(victim, second, "mariadb")
+
+    assert staged_when_killed == [50]  # the staging load had finished: the drop was in between
+    # the staging table was a TEMPORARY table of that session, and the session is gone
+    assert int(victim_id) not in _session_ids(db_conn)
+    assert rows(db_conn, columns="*") == before
+    assert rows(db_conn, "_ddb2aurora_manifest", "object_id", "object_id") == manifest_before
+    victim.close()
+
+    retry = connect(mariadb.connection, autocommit=False, local_infile=True)
+    assert loader.load(retry, second, "mariadb").status == "loaded"
+    assert loader.load(retry, second, "mariadb").status == "skipped"
+    retry.close()
+    after = rows(db_conn)
+    assert [(r[0], r[2], r[12]) for r in after] == [
+        (f"/p/{i}", 2, 100 + i) for i in sorted(range(50), key=lambda i: f"/p/{i}")
+    ]
+    manifest = rows(db_conn, "_ddb2aurora_manifest", "object_id", "object_id")
+    assert sorted(manifest) == sorted([(first.object_id,), (second.object_id,)])
 
 
 def test_an_object_that_does_not_load_cleanly_is_rolled_back(db_conn: Any) -> None:
