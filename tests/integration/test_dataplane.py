@@ -174,15 +174,73 @@ def plane_factory(moto_url: str, code: tuple[Path, bytes], tmp_path: Path) -> It
         plane.close(flush=False)
 
 
+class Deploy:
+    """Deploys the fixture zip's functions and wires them as each test needs: every
+    function logs what it receives to ``event_log``; the rest is what the test states."""
+
+    def __init__(self, aws: Aws, zip_bytes: bytes, event_log: Path) -> None:
+        self.aws = aws
+        self.zip_bytes = zip_bytes
+        self.event_log = event_log
+
+    def function(self, name: str, handler: str, **env: str) -> str:
+        return self.aws.function(
+            name, self.zip_bytes, handler, {"EVENT_LOG": str(self.event_log), **env}
+        )
+
+    def stream_mapping(
+        self,
+        handler: str,
+        *,
+        env: dict[str, str] | None = None,
+        on_failure: bool = False,
+        **mapping: Any,
+    ) -> tuple[str, str]:
+        """Table "items" whose stream is mapped to function "proc" from TRIM_HORIZON, with
+        ``mapping``'s settings; ``on_failure`` adds queue "stream-dlq" as its destination.
+        Returns the stream ARN and the queue URL ("" without one)."""
+        stream_arn = self.aws.table("items")
+        self.function("proc", handler, **(env or {}))
+        dlq_url = ""
+        if on_failure:
+            dlq_url, dlq_arn = self.aws.queue("stream-dlq")
+            mapping["DestinationConfig"] = {"OnFailure": {"Destination": dlq_arn}}
+        self.aws.lam.create_event_source_mapping(
+            EventSourceArn=stream_arn,
+            FunctionName="proc",
+            StartingPosition="TRIM_HORIZON",
+            **mapping,
+        )
+        return stream_arn, dlq_url
+
+    def delivery_stream(self, handler: str = "fixture.transform", **hints: int) -> str:
+        """Delivery stream "changes" to bucket "lake", transformed by function "xform"
+        (returned: its ARN)."""
+        arn = self.function("xform", handler)
+        make_delivery_stream(self.aws, arn, **hints)
+        return arn
+
+    def object_loader(self, handler: str, *, prefix: str = "in/", suffix: str = "") -> str:
+        """Function "loader" notified of objects created in bucket "drop" (returns its ARN)."""
+        arn = self.function("loader", handler)
+        notify(self.aws, arn, prefix=prefix, suffix=suffix)
+        return arn
+
+
+@pytest.fixture
+def deploy(aws: Aws, code: tuple[Path, bytes], event_log: Path) -> Deploy:
+    return Deploy(aws, code[1], event_log)
+
+
 def seqs(event: dict[str, Any]) -> list[str]:
     return [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
 
 
 # -- function runtime ------------------------------------------------------------------------
 def test_runtime_uses_deployed_handler_environment_and_interpreter(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    aws.function("echo", code[1], "fixture.echo", {"EVENT_LOG": str(event_log), "SETTING": "x"})
+    deploy.function("echo", "fixture.echo", SETTING="x")
     plane = plane_factory()
     result = plane.functions.invoke("echo", {"hello": "world"})
     assert result.ok, result.payload
@@ -200,19 +258,9 @@ def test_runtime_uses_deployed_handler_environment_and_interpreter(
     assert plane.functions.stats["echo"].cold_starts == 1
 
 
-def test_wrong_handler_fails_visibly(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
-) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture_typo.echo", {"EVENT_LOG": str(event_log)})
-    dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
-        BatchSize=10,
-        MaximumRetryAttempts=1,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+def test_wrong_handler_fails_visibly(aws: Aws, deploy: Deploy, plane_factory: Any) -> None:
+    _, dlq_url = deploy.stream_mapping(
+        "fixture_typo.echo", on_failure=True, BatchSize=10, MaximumRetryAttempts=1
     )
     plane = plane_factory()
     aws.ddb.put_item(TableName="items", Item={"pk": {"S": "a"}})
@@ -229,9 +277,9 @@ def test_wrong_handler_fails_visibly(
 
 
 def test_code_other_than_deployed_is_refused(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    deploy: Deploy, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
 ) -> None:
-    aws.function("echo", code[1] + b"", "fixture.echo", {"EVENT_LOG": str(event_log)})
+    deploy.function("echo", "fixture.echo")
     (code[0] / "fixture.zip").write_bytes(code[1] + b"\0")  # dist no longer what was deployed
     plane = plane_factory()
     result = plane.functions.invoke("echo", {})
@@ -242,13 +290,9 @@ def test_code_other_than_deployed_is_refused(
 
 # -- DynamoDB Streams ------------------------------------------------------------------------
 def test_stream_batches_and_event_shape(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON", BatchSize=3
-    )
+    stream_arn, _ = deploy.stream_mapping("fixture.echo", BatchSize=3)
     plane = plane_factory()
     for index in range(7):
         aws.ddb.put_item(
@@ -279,13 +323,9 @@ def test_stream_batches_and_event_shape(
 
 
 def test_ttl_delete_injection_sets_user_identity(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON"
-    )
+    deploy.stream_mapping("fixture.echo")
     plane = plane_factory()
     aws.ddb.put_item(TableName="items", Item={"pk": {"S": "gone"}})
     aws.ddb.put_item(TableName="items", Item={"pk": {"S": "kept"}})
@@ -302,16 +342,10 @@ def test_ttl_delete_injection_sets_user_identity(
 
 
 def test_partial_batch_response_resumes_from_lowest_failure(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.partial_once", {"EVENT_LOG": str(event_log)})
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
-        BatchSize=5,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
+    deploy.stream_mapping(
+        "fixture.partial_once", BatchSize=5, FunctionResponseTypes=["ReportBatchItemFailures"]
     )
     plane = plane_factory()
     for index in range(5):
@@ -326,19 +360,14 @@ def test_partial_batch_response_resumes_from_lowest_failure(
 
 
 def test_bisect_retries_and_on_failure_record(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.fail_on_poison", {"EVENT_LOG": str(event_log)})
-    dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
+    stream_arn, dlq_url = deploy.stream_mapping(
+        "fixture.fail_on_poison",
+        on_failure=True,
         BatchSize=4,
         BisectBatchOnFunctionError=True,
         MaximumRetryAttempts=1,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
     plane = plane_factory()
     for index in range(4):
@@ -377,61 +406,8 @@ def test_bisect_retries_and_on_failure_record(
     assert report["stats"]["changes_streamed"] == 3
 
 
-def test_partial_response_fault_is_bisected_at_the_reported_record_not_halved(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
-) -> None:
-    """AWS: with BisectBatchOnFunctionError and ReportBatchItemFailures, a partial batch
-    response bisects the batch at the returned sequence number and only the rest is
-    retried; halving is for a failed invocation. So a function that keeps reporting the
-    same record retries from it until MaximumRetryAttempts, then that position goes to
-    the on-failure destination."""
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.report_poison", {"EVENT_LOG": str(event_log)})
-    dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
-        BatchSize=4,
-        BisectBatchOnFunctionError=True,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-        MaximumRetryAttempts=2,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
-    )
-    plane = plane_factory()
-    for index in range(4):
-        item = {"pk": {"S": f"k{index}"}}
-        if index == 1:
-            item["poison"] = {"S": "yes"}
-        aws.ddb.put_item(TableName="items", Item=item)
-    report = plane.drain(timeout_s=60)
-    events = logged(event_log)
-    all_seqs = seqs(events[0])
-    assert (
-        [seqs(e) for e in events]
-        == [
-            all_seqs,  # the poison record is reported: k0 is done
-            all_seqs[1:],  # retry 1: from the reported record on, not a half
-            all_seqs[1:],  # retry 2: the last one
-        ]
-    )
-    assert plane.stream_stats.bisections == 0
-    (message,) = aws.messages(dlq_url)
-    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    info = message["DDBStreamBatchInfo"]
-    assert info["startSequenceNumber"] == all_seqs[1]
-    assert info["endSequenceNumber"] == all_seqs[-1]
-    assert info["batchSize"] == 3
-    assert not report["ok"]
-    assert report["stats"]["changes_streamed"] == 1
-
-
 def test_records_older_than_the_maximum_age_go_to_on_failure(
-    aws: Aws,
-    code: tuple[Path, bytes],
-    event_log: Path,
-    plane_factory: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    aws: Aws, deploy: Deploy, plane_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scripts.local.dataplane import streams
 
@@ -442,16 +418,11 @@ def test_records_older_than_the_maximum_age_go_to_on_failure(
         def time() -> float:
             return time.time() + 3600
 
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.always_fail", {"EVENT_LOG": str(event_log)})
-    dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
+    _, dlq_url = deploy.stream_mapping(
+        "fixture.always_fail",
+        on_failure=True,
         MaximumRetryAttempts=-1,
         MaximumRecordAgeInSeconds=60,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
     plane = plane_factory()
     aws.ddb.put_item(TableName="items", Item={"pk": {"S": "old"}})
@@ -464,13 +435,9 @@ def test_records_older_than_the_maximum_age_go_to_on_failure(
 
 
 def test_checkpoints_survive_a_restart(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName="proc", StartingPosition="TRIM_HORIZON"
-    )
+    deploy.stream_mapping("fixture.echo")
     plane = plane_factory()
     aws.ddb.put_item(TableName="items", Item={"pk": {"S": "before"}})
     assert plane.drain(timeout_s=60)["ok"]
@@ -553,10 +520,9 @@ def test_prefix_expressions() -> None:
 
 
 def test_firehose_buffers_transforms_and_writes_prefixes(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
-    make_delivery_stream(aws, arn, size_mb=1, interval_s=300)
+    arn = deploy.delivery_stream(size_mb=1, interval_s=300)
     plane = plane_factory()
     client = local_firehose(plane)
     response = client.put_record_batch(
@@ -632,10 +598,9 @@ def test_firehose_time_zone_and_file_extension(
 
 
 def test_buffered_firehose_records_survive_a_killed_data_plane(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, plane_factory: Any
 ) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
-    make_delivery_stream(aws, arn)
+    deploy.delivery_stream()
     first = plane_factory()
     local_firehose(first).put_record_batch(
         DeliveryStreamName="changes", Records=[{"Data": b"one\n"}, {"Data": b"two\n"}]
@@ -650,10 +615,9 @@ def test_buffered_firehose_records_survive_a_killed_data_plane(
 
 
 def test_firehose_flushes_when_the_size_hint_is_reached(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, plane_factory: Any
 ) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
-    make_delivery_stream(aws, arn, size_mb=1, interval_s=900)
+    deploy.delivery_stream(size_mb=1, interval_s=900)
     plane = plane_factory()
     client = local_firehose(plane)
     chunk = b"x" * 200_000 + b"\n"
@@ -664,12 +628,9 @@ def test_firehose_flushes_when_the_size_hint_is_reached(
 
 
 def test_firehose_contract_violation_fails_the_whole_batch(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    arn = aws.function(
-        "xform", code[1], "fixture.transform_missing_id", {"EVENT_LOG": str(event_log)}
-    )
-    make_delivery_stream(aws, arn, retries=1)
+    deploy.delivery_stream("fixture.transform_missing_id", retries=1)
     plane = plane_factory()
     local_firehose(plane).put_record_batch(
         DeliveryStreamName="changes", Records=[{"Data": b"a\n"}, {"Data": b"b\n"}]
@@ -714,10 +675,9 @@ def test_moto_launcher_lets_tls_only_buckets_work(aws: Aws) -> None:
 
 
 def test_failed_delivery_keeps_records_and_drain_says_why(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, plane_factory: Any
 ) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": str(event_log)})
-    make_delivery_stream(aws, arn)
+    deploy.delivery_stream()
     deny = {
         "Version": "2012-10-17",
         "Statement": [
@@ -740,11 +700,8 @@ def test_failed_delivery_keeps_records_and_drain_says_why(
     assert list(aws.objects("lake").values()) == [b"A\n"]
 
 
-def test_firehose_put_fault_injection(
-    aws: Aws, code: tuple[Path, bytes], plane_factory: Any
-) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": "/dev/null"})
-    make_delivery_stream(aws, arn)
+def test_firehose_put_fault_injection(deploy: Deploy, plane_factory: Any) -> None:
+    deploy.delivery_stream()
     plane = plane_factory()
     client = local_firehose(plane)
     plane.inject({"kind": "firehose_put_failure", "mode": "partial", "calls": 1, "every": 2})
@@ -777,40 +734,6 @@ def test_firehose_put_fault_injection(
     )
 
 
-def test_firehose_put_fault_matching_a_marker_rejects_it_on_every_call_until_cleared(
-    aws: Aws, code: tuple[Path, bytes], plane_factory: Any
-) -> None:
-    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": "/dev/null"})
-    make_delivery_stream(aws, arn)
-    plane = plane_factory()
-    client = local_firehose(plane)
-    with pytest.raises(ValueError, match="match"):
-        plane.inject({"kind": "firehose_put_failure", "mode": "match", "calls": -1})
-    plane.inject({"kind": "firehose_put_failure", "mode": "match", "match": "poison", "calls": -1})
-    plane.inject({"kind": "firehose_put_failure", "mode": "partial", "calls": 1, "every": 1})
-
-    def codes(*datas: bytes) -> list[str | None]:
-        response = client.put_record_batch(
-            DeliveryStreamName="changes", Records=[{"Data": data} for data in datas]
-        )
-        return [entry.get("ErrorCode") for entry in response["RequestResponses"]]
-
-    for _ in range(3):  # rejected every time, whatever else is in the call
-        assert codes(b"a\n", b"x-poison-y\n", b"b\n") == [
-            None,
-            "ServiceUnavailableException",
-            None,
-        ]
-    assert codes(b"c\n") == ["ServiceUnavailableException"]  # the partial fault, still queued
-    assert codes(b"clean\n") == [None]  # the poison fault leaves other calls alone
-    cleared = plane.inject({"kind": "clear_firehose_put_failures"})["cleared"]
-    assert [fault["mode"] for fault in cleared] == ["match"]
-    assert codes(b"x-poison-y\n") == [None]
-
-
-# -- S3 notifications and asynchronous invocation -----------------------------------------------
-
-
 # -- S3 notifications and asynchronous invocation -----------------------------------------------
 def notify(aws: Aws, function_arn: str, prefix: str = "in/", suffix: str = "") -> None:
     aws.s3.create_bucket(Bucket="drop")
@@ -833,10 +756,9 @@ def notify(aws: Aws, function_arn: str, prefix: str = "in/", suffix: str = "") -
 
 
 def test_s3_events_url_encode_keys_like_s3(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    arn = aws.function("loader", code[1], "fixture.echo", {"EVENT_LOG": str(event_log)})
-    notify(aws, arn, prefix="in/", suffix=".csv")
+    deploy.object_loader("fixture.echo", prefix="in/", suffix=".csv")
     plane = plane_factory()
     keys = [
         "in/plain.csv",
@@ -871,16 +793,15 @@ def test_s3_events_url_encode_keys_like_s3(
 
 
 def test_async_retries_then_on_failure_destination(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    arn = aws.function("loader", code[1], "fixture.always_fail", {"EVENT_LOG": str(event_log)})
+    deploy.object_loader("fixture.always_fail")
     dlq_url, dlq_arn = aws.queue("load-failures")
     aws.lam.put_function_event_invoke_config(
         FunctionName="loader",
         MaximumRetryAttempts=1,
         DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
-    notify(aws, arn)
     plane = plane_factory()
     aws.s3.put_object(Bucket="drop", Key="in/file 1.csv", Body=b"x")
     report = plane.drain(timeout_s=60)
@@ -898,10 +819,9 @@ def test_async_retries_then_on_failure_destination(
 
 
 def test_worker_crash_is_retried_in_a_fresh_worker(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, plane_factory: Any
 ) -> None:
-    arn = aws.function("loader", code[1], "fixture.crash_once", {"EVENT_LOG": str(event_log)})
-    notify(aws, arn)
+    deploy.object_loader("fixture.crash_once")
     plane = plane_factory()
     aws.s3.put_object(Bucket="drop", Key="in/a.csv", Body=b"x")
     report = plane.drain(timeout_s=60)
@@ -912,10 +832,9 @@ def test_worker_crash_is_retried_in_a_fresh_worker(
 
 
 def test_queued_object_events_survive_a_restart(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
-    arn = aws.function("loader", code[1], "fixture.crash_once", {"EVENT_LOG": str(event_log)})
-    notify(aws, arn)
+    deploy.object_loader("fixture.crash_once")
     first = plane_factory(async_retry_delay_s=3600)
     aws.s3.put_object(Bucket="drop", Key="in/a.csv", Body=b"x")
     first.step(flush=True)  # announced, crashed, queued for a retry an hour away
@@ -951,25 +870,16 @@ def test_timeout_is_enforced(aws: Aws, code: tuple[Path, bytes], plane_factory: 
 # -- the whole pipeline ------------------------------------------------------------------------
 @pytest.mark.parametrize("notification_prefix", ["data/", "wrong/"])
 def test_pipeline_stream_to_firehose_to_s3_to_loader(
-    aws: Aws,
-    code: tuple[Path, bytes],
-    event_log: Path,
-    plane_factory: Any,
-    notification_prefix: str,
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any, notification_prefix: str
 ) -> None:
-    stream_arn = aws.table("items")
-    env = {"EVENT_LOG": str(event_log), "DELIVERY_STREAM_NAME": "changes"}
-    aws.function("proc", code[1], "fixture.to_firehose", env)
-    xform = aws.function("xform", code[1], "fixture.transform", env)
-    loader = aws.function("loader", code[1], "fixture.load", env)
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
+    deploy.stream_mapping(
+        "fixture.to_firehose",
+        env={"DELIVERY_STREAM_NAME": "changes"},
         BatchSize=100,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
-    make_delivery_stream(aws, xform)
+    deploy.delivery_stream()
+    loader = deploy.function("loader", "fixture.load")
     aws.s3.put_bucket_notification_configuration(
         Bucket="lake",
         NotificationConfiguration={
@@ -1013,18 +923,9 @@ def test_pipeline_stream_to_firehose_to_s3_to_loader(
 
 # -- the serve process and its CLI -----------------------------------------------------------
 def test_serve_drain_and_stats_cli(
-    aws: Aws, moto_url: str, code: tuple[Path, bytes], event_log: Path, tmp_path: Path
+    aws: Aws, deploy: Deploy, moto_url: str, code: tuple[Path, bytes], tmp_path: Path
 ) -> None:
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.fail_on_poison", {"EVENT_LOG": str(event_log)})
-    _dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
-        MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
-    )
+    deploy.stream_mapping("fixture.fail_on_poison", on_failure=True, MaximumRetryAttempts=0)
     state = tmp_path / "served"
     state.mkdir()
     (state / "stack.json").write_text(json.dumps({"aws_endpoint_url": moto_url, "region": REGION}))
