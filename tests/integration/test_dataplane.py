@@ -406,6 +406,55 @@ def test_bisect_retries_and_on_failure_record(
     assert report["stats"]["changes_streamed"] == 3
 
 
+def test_partial_response_fault_is_bisected_at_the_reported_record_not_halved(
+    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+) -> None:
+    """AWS: with BisectBatchOnFunctionError and ReportBatchItemFailures, a partial batch
+    response bisects the batch at the returned sequence number and only the rest is
+    retried; halving is for a failed invocation. So a function that keeps reporting the
+    same record retries from it until MaximumRetryAttempts, then that position goes to
+    the on-failure destination."""
+    stream_arn = aws.table("items")
+    aws.function("proc", code[1], "fixture.report_poison", {"EVENT_LOG": str(event_log)})
+    dlq_url, dlq_arn = aws.queue("stream-dlq")
+    aws.lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="proc",
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=4,
+        BisectBatchOnFunctionError=True,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    plane = plane_factory()
+    for index in range(4):
+        item = {"pk": {"S": f"k{index}"}}
+        if index == 1:
+            item["poison"] = {"S": "yes"}
+        aws.ddb.put_item(TableName="items", Item=item)
+    report = plane.drain(timeout_s=60)
+    events = logged(event_log)
+    all_seqs = seqs(events[0])
+    assert (
+        [seqs(e) for e in events]
+        == [
+            all_seqs,  # the poison record is reported: k0 is done
+            all_seqs[1:],  # retry 1: from the reported record on, not a half
+            all_seqs[1:],  # retry 2: the last one
+        ]
+    )
+    assert plane.stream_stats.bisections == 0
+    (message,) = aws.messages(dlq_url)
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    info = message["DDBStreamBatchInfo"]
+    assert info["startSequenceNumber"] == all_seqs[1]
+    assert info["endSequenceNumber"] == all_seqs[-1]
+    assert info["batchSize"] == 3
+    assert not report["ok"]
+    assert report["stats"]["changes_streamed"] == 1
+
+
 def test_records_older_than_the_maximum_age_go_to_on_failure(
     aws: Aws, deploy: Deploy, plane_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -732,6 +781,40 @@ def test_firehose_put_fault_injection(deploy: Deploy, plane_factory: Any) -> Non
         ]
         == 0
     )
+
+
+def test_firehose_put_fault_matching_a_marker_rejects_it_on_every_call_until_cleared(
+    aws: Aws, code: tuple[Path, bytes], plane_factory: Any
+) -> None:
+    arn = aws.function("xform", code[1], "fixture.transform", {"EVENT_LOG": "/dev/null"})
+    make_delivery_stream(aws, arn)
+    plane = plane_factory()
+    client = local_firehose(plane)
+    with pytest.raises(ValueError, match="match"):
+        plane.inject({"kind": "firehose_put_failure", "mode": "match", "calls": -1})
+    plane.inject({"kind": "firehose_put_failure", "mode": "match", "match": "poison", "calls": -1})
+    plane.inject({"kind": "firehose_put_failure", "mode": "partial", "calls": 1, "every": 1})
+
+    def codes(*datas: bytes) -> list[str | None]:
+        response = client.put_record_batch(
+            DeliveryStreamName="changes", Records=[{"Data": data} for data in datas]
+        )
+        return [entry.get("ErrorCode") for entry in response["RequestResponses"]]
+
+    for _ in range(3):  # rejected every time, whatever else is in the call
+        assert codes(b"a\n", b"x-poison-y\n", b"b\n") == [
+            None,
+            "ServiceUnavailableException",
+            None,
+        ]
+    assert codes(b"c\n") == ["ServiceUnavailableException"]  # the partial fault, still queued
+    assert codes(b"clean\n") == [None]  # the poison fault leaves other calls alone
+    cleared = plane.inject({"kind": "clear_firehose_put_failures"})["cleared"]
+    assert [fault["mode"] for fault in cleared] == ["match"]
+    assert codes(b"x-poison-y\n") == [None]
+
+
+# -- S3 notifications and asynchronous invocation -----------------------------------------------
 
 
 # -- S3 notifications and asynchronous invocation -----------------------------------------------
