@@ -77,8 +77,9 @@ def db_conn(mariadb: MariaDB) -> Iterator[pymysql.connections.Connection]:
 # ---- one local stack for the whole session ------------------------------------------
 # Bringing a stack up (moto, MariaDB, terraform apply, data plane) takes minutes, so the
 # end-to-end, operator and Terraform-wiring tests share one. Tests that break the stack's
-# wiring are marked ``breaks_stack`` and run after all others; tests that destroy it are
-# marked ``destroys_stack`` and run last.
+# wiring are marked ``breaks_stack`` and run after all others; tests that search everything
+# the session logged for secrets are marked ``scans_stack_logs`` and run next (the stack still
+# up); tests that destroy it are marked ``destroys_stack`` and run last.
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,6 +112,8 @@ def shared_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sha
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def stage(item: pytest.Item) -> int:
         if item.get_closest_marker("destroys_stack"):
+            return 3
+        if item.get_closest_marker("scans_stack_logs"):
             return 2
         if item.get_closest_marker("breaks_stack"):
             return 1
