@@ -815,9 +815,6 @@ def test_firehose_put_fault_matching_a_marker_rejects_it_on_every_call_until_cle
 
 
 # -- S3 notifications and asynchronous invocation -----------------------------------------------
-
-
-# -- S3 notifications and asynchronous invocation -----------------------------------------------
 def notify(aws: Aws, function_arn: str, prefix: str = "in/", suffix: str = "") -> None:
     aws.s3.create_bucket(Bucket="drop")
     rules = [{"Name": "prefix", "Value": prefix}]
@@ -899,6 +896,24 @@ def test_async_retries_then_on_failure_destination(
     assert message["responseContext"]["functionError"] == "Unhandled"
     assert message["responsePayload"]["errorType"] == "ValueError"
     assert report["stats"]["load_failures"] == 1
+
+
+def test_a_failed_load_is_reported_by_one_drain_and_kept_in_stats(
+    aws: Aws, deploy: Deploy, plane_factory: Any
+) -> None:
+    deploy.object_loader("fixture.always_fail")
+    aws.lam.put_function_event_invoke_config(FunctionName="loader", MaximumRetryAttempts=0)
+    plane = plane_factory()
+    aws.s3.put_object(Bucket="drop", Key="in/first.csv", Body=b"x")
+    (reason,) = plane.drain(timeout_s=60)["reasons"]
+    assert "s3://drop/in/first.csv not loaded by loader (RetriesExhausted)" in reason
+    assert plane.drain(timeout_s=60)["reasons"] == []  # reported once
+    aws.s3.put_object(Bucket="drop", Key="in/second.csv", Body=b"x")
+    (reason,) = plane.drain(timeout_s=60)["reasons"]  # only the new one
+    assert "s3://drop/in/second.csv not loaded" in reason
+    stats = plane.stats()
+    assert stats["load_failures"] == 2
+    assert stats["failed_loads"] == ["s3://drop/in/first.csv", "s3://drop/in/second.csv"]
 
 
 def test_worker_crash_is_retried_in_a_fresh_worker(

@@ -102,7 +102,8 @@ class DataPlane:
         self.change_ts_by_object: dict[tuple[str, str], list[int]] = {}
         self.lag_ms: list[int] = []
         self.objects_loaded = 0
-        self.load_failures: list[dict[str, Any]] = []
+        self.load_failures: list[dict[str, Any]] = []  # all of them, for /stats
+        self.load_failures_reported = 0  # how many of them drains have reported
         self.never_loaded: list[str] = []  # Firehose data objects no notification announced
         self.last_scan = 0.0
         self.last_summary: dict[str, Any] = {}
@@ -296,12 +297,16 @@ class DataPlane:
         }
 
     def _failures(self) -> list[str]:
+        """What a drain reports: the state of everything (delivery errors, messages in
+        dead-letter queues, code errors) and the loads that failed since the last drain
+        (a failed load is over; replaying its object is how it gets loaded)."""
         reasons = []
-        for failure in self.load_failures:
+        for failure in self.load_failures[self.load_failures_reported :]:
             reasons.append(
                 f"object s3://{failure['bucket']}/{failure['key']} not loaded by "
                 f"{failure['function']} ({failure['condition']}): {failure['error']}"
             )
+        self.load_failures_reported = len(self.load_failures)
         for stream, error in sorted(self.firehose.delivery_errors.items()):
             reasons.append(f"Firehose {stream} cannot deliver (records kept buffered): {error}")
         if self.never_loaded:
@@ -425,6 +430,7 @@ class DataPlane:
             "records_dropped": self.firehose.stats.records_dropped,
             "objects_loaded": self.objects_loaded,
             "load_failures": len(self.load_failures),
+            "failed_loads": [f"s3://{f['bucket']}/{f['key']}" for f in self.load_failures],
             "objects_never_loaded": len(self.never_loaded),
             "invocations": {
                 name: {
