@@ -285,6 +285,7 @@ def test_code_other_than_deployed_is_refused(
     result = plane.functions.invoke("echo", {})
     assert not result.ok
     assert result.error_type == "DataPlane.CodeMismatch"
+    assert "run `make up` again" in result.error_message  # what the operator does about it
     assert logged(event_log) == []
 
 

@@ -405,7 +405,9 @@ class FunctionRuntime:
                 self.code_errors[spec.name] = (
                     f"function {spec.name}: the deployed CodeSha256 {spec.code_sha256} matches no "
                     f"zip in {[str(d) for d in self.settings.code_dirs]} (seen: {seen}); "
-                    "refusing to run code other than what was deployed"
+                    "refusing to run code other than what was deployed. If dist/ was rebuilt "
+                    "since, run `make up` again: it deploys the new zips and restarts the data "
+                    "plane on them"
                 )
                 log.error("%s", self.code_errors[spec.name])
             else:
