@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
@@ -23,6 +24,7 @@ from tests.support.records import (
     sample_mapping,
     upsert,
 )
+from tests.support.secret_scan import find_leaks
 
 pytestmark = pytest.mark.mariadb
 REGION = "us-east-1"
@@ -135,16 +137,68 @@ def test_loader_handler_loads_once_from_an_s3_event(
         assert cursor.fetchall() == ((key,),)
 
 
+# A wrong password whose plain, URL-encoded and JSON-escaped spellings all differ.
+WRONG_PASSWORD = 'wr0ng p@ss/"w%rd"+\u00e9-never-logged'
+
+
+def _everything_logged(failure: pytest.ExceptionInfo[Any], capsys: Any, caplog: Any) -> str:
+    """What Lambda would record: stdout/stderr (Powertools' JSON lines), log records with
+    their tracebacks, and the unhandled error as the runtime prints it."""
+    captured = capsys.readouterr()
+    return "\n".join(
+        [
+            captured.out,
+            captured.err,
+            caplog.text,
+            "".join(traceback.format_exception(failure.value)),
+            repr(failure.value),
+        ]
+    )
+
+
+@pytest.mark.usefixtures("aws", "db_conn")
 def test_loader_handler_raises_so_async_retries_take_over(
-    aws: None, db_conn: Any, mariadb: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    mariadb: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    caplog: Any,
 ) -> None:
-    loader_environment(monkeypatch, mariadb, "wrong-password-123")
+    """Cold start with a wrong password: the error propagates (async retries take over) and
+    names the server and user, never the password in any spelling."""
+    loader_environment(monkeypatch, mariadb, WRONG_PASSWORD)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="delivery")
     with pytest.raises(db.DatabaseConnectError) as failure:
         aurora_loader.handler(s3_event("delivery", "data/x", "e", 1), Context())
-    assert "wrong-password-123" not in str(failure.value)
-    assert "wrong-password-123" not in capsys.readouterr().out
+    logged = _everything_logged(failure, capsys, caplog)
+    assert "Access denied" in logged
+    assert find_leaks({"wrong password": WRONG_PASSWORD}, [("logs", logged)]) == []
+
+
+@pytest.mark.usefixtures("aws", "db_conn")
+def test_a_load_that_cannot_reconnect_logs_no_password(
+    mariadb: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    caplog: Any,
+) -> None:
+    """Warm function, then the secret changes and the connection is gone: the per-object
+    failure is logged with its traceback (logger.exception) and still carries no password."""
+    loader_environment(monkeypatch, mariadb, mariadb.password)
+    boto3.client("s3").create_bucket(Bucket="delivery")
+    aurora_loader.prepared_database()  # cold start done with the right password
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId="db",
+        SecretString=json.dumps({"username": mariadb.user, "password": WRONG_PASSWORD}),
+    )
+    db.discard_connection()
+    with pytest.raises(aurora_loader.ObjectsNotLoaded) as failure:
+        aurora_loader.handler(s3_event("delivery", "data/x", "e", 1), Context())
+    logged = _everything_logged(failure, capsys, caplog)
+    assert "object not loaded" in logged
+    assert "cannot connect to" in logged
+    secrets = {"wrong password": WRONG_PASSWORD, "right password": mariadb.password}
+    assert find_leaks(secrets, [("logs", logged)]) == []
 
 
 def test_loader_handler_reports_an_object_that_is_gone(
