@@ -55,6 +55,10 @@ localstack-test: build ## end to end on a throwaway local stack (apply, data thr
 long-test: build ## the long tests (50,000-item backfill on the local stack); not part of make test
 	$(PY) -m pytest tests/integration -q -m long
 
+.PHONY: soak
+soak: build ## long, not in CI: SOAK_CHANGES (1,000,000) changes on a private local stack; verify exits 0, memory of every process sampled, ours bounded
+	$(PY) -m scripts.local.soak
+
 .PHONY: aws-test
 aws-test: build ## opt-in real-account stage (DDB2AURORA_AWS_TEST=1 + AWS_PROFILE; refuses in CI)
 	$(PY) scripts/aws_stage.py
@@ -136,9 +140,5 @@ drain: venv ## process everything pending on the local stack; non-zero with the 
 
 # ---- benchmarks (not part of make test): ratios vs targets, writes docs/performance.md + docs/cost.md
 .PHONY: bench
-bench: venv ## benchmarks: transform, loader, stream processor; ratios vs targets; writes docs/performance.md, docs/cost.md (BENCH_SCALE=0.1: quick)
-	$(PY) -m scripts.bench
-
-.PHONY: bench-e2e
-bench-e2e: build ## end to end benchmark on a private local stack (100,000 changes: changes/s, lag p50/p95); updates the same docs
-	$(PY) -m scripts.bench --only e2e
+bench: build ## benchmarks: transform, loader, stream processor, end to end on a private local stack; ratios vs targets; writes docs/performance.md, docs/cost.md (BENCH_SCALE=0.1: quick; BENCH_ONLY=e2e: some sections)
+	$(PY) -m scripts.bench $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
