@@ -1,6 +1,7 @@
 """docs/cost.md: AWS cost per million changes, from the measured CPU time per record
 (transform, stream processor), the measured merge rate (loader) and the module defaults,
-against the AWS blog's settings. Prices are list prices typed in below, with their date."""
+against the AWS blog's settings. Prices are list prices typed in below, each with where it
+was checked (or that it was not)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,47 @@ from typing import Any
 from scripts.bench.common import Section
 
 CHANGES = 1_000_000
-# us-east-1 list prices as known to the author on the date below. CHECK THEM before use:
-# https://aws.amazon.com/lambda/pricing/ , /firehose/pricing/ , /s3/pricing/
-PRICES_AS_OF = "2025-06"
-LAMBDA_GB_SECOND = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
-LAMBDA_REQUEST = 0.20 / 1_000_000
-FIREHOSE_PER_GB = 0.029  # Direct PUT ingestion, first 500 TB/month
+
+
+@dataclass(frozen=True)
+class Price:
+    """A us-east-1 list price, where it was checked, and how far that check goes."""
+
+    usd: float
+    source: str
+
+
+# Typed from memory in 2025-06, then looked up on 2026-11-30 in stored copies of public
+# pages (no live AWS pricing page or API from this machine; the pages carry no date).
+# Where only a third party states a number, the price is marked unverified.
+PRICES_CHECKED_ON = "2026-11-30"
+_LAMBDA_WHITEPAPER = (
+    "https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html"
+)
+LAMBDA_GB_SECOND = {
+    "arm64": Price(
+        0.0000133334,
+        "unverified on an AWS page: third parties (cloudchipr.com/blog/aws-lambda-pricing, "
+        "2024, 'US East (N. Virginia)', first 7.5 billion GB-s/month) state it",
+    ),
+    "x86_64": Price(
+        0.0000166667,
+        f"AWS: {_LAMBDA_WHITEPAPER} ($0.00001667, rounded)",
+    ),
+}
+LAMBDA_REQUEST = Price(0.20 / 1_000_000, f"AWS: {_LAMBDA_WHITEPAPER} ($0.20 per 1M)")
+FIREHOSE_PER_GB = Price(
+    0.029,
+    "unverified: the number is from memory (Direct PUT, first 500 TB/month); AWS's pricing "
+    "page (https://aws.amazon.com/de/kinesis/data-firehose/pricing/) confirms the 5 KB rounding",
+)
+S3_PUT = Price(
+    0.005 / 1_000,
+    "unverified on an AWS page: third parties (c3x.dev/blog/s3-request-fees-explained, "
+    "awsi.click) state $0.005 per 1,000 PUT, COPY, POST, LIST for S3 Standard in us-east-1",
+)
+S3_GET = Price(0.0004 / 1_000, "unverified on an AWS page: the same third parties")
 FIREHOSE_RECORD_ROUNDING = 5 * 1024  # each record is billed in 5 KB increments
-S3_PUT = 0.005 / 1_000
-S3_GET = 0.0004 / 1_000
 # Lambda gives a function one full vCPU at 1,769 MB and a proportional share below it;
 # the measured CPU seconds on one local core are scaled by that share (assumption: one
 # local core ~ one Lambda vCPU, for arm64 and x86_64 alike).
@@ -70,7 +103,7 @@ def estimate(settings: Settings, measured: dict[str, dict[str, Any]]) -> list[Li
     transform = measured["transform"]
     stream = measured["stream processor"]["by_batch_size"]
     loader = measured["loader"]
-    gb_s = LAMBDA_GB_SECOND[settings.architecture]
+    gb_s = LAMBDA_GB_SECOND[settings.architecture].usd
     lines = []
 
     # stream_processor: one invocation per batch of stream records
@@ -115,12 +148,14 @@ def estimate(settings: Settings, measured: dict[str, dict[str, Any]]) -> list[Li
             "Firehose ingestion",
             f"{CHANGES:,} records of ~{line_bytes:,.0f} B billed as 5 KB = "
             f"{billed_bytes / 2**30:.2f} GB",
-            billed_bytes / 2**30 * FIREHOSE_PER_GB,
+            billed_bytes / 2**30 * FIREHOSE_PER_GB.usd,
         )
     )
-    lines.append(Line("S3 PUT (Firehose delivers objects)", f"{objects} objects", objects * S3_PUT))
     lines.append(
-        Line("S3 GET (the loader reads each object)", f"{objects} objects", objects * S3_GET)
+        Line("S3 PUT (Firehose delivers objects)", f"{objects} objects", objects * S3_PUT.usd)
+    )
+    lines.append(
+        Line("S3 GET (the loader reads each object)", f"{objects} objects", objects * S3_GET.usd)
     )
     return lines
 
@@ -135,7 +170,7 @@ def _lambda_lines(
             f"{invocations:,} x {seconds * 1000:,.0f} ms x {memory_mb} MB = {gb_seconds:,.1f} GB-s",
             gb_seconds * gb_s,
         ),
-        Line(f"{name} requests", f"{invocations:,}", invocations * LAMBDA_REQUEST),
+        Line(f"{name} requests", f"{invocations:,}", invocations * LAMBDA_REQUEST.usd),
     ]
 
 
@@ -144,6 +179,21 @@ def _table(lines: Sequence[Line]) -> str:
     rows += [f"| {line.item} | {line.quantity} | {line.usd:.4f} |" for line in lines]
     rows.append(f"| **total** | | **{sum(line.usd for line in lines):.4f}** |")
     return "\n".join(rows)
+
+
+def _price_rows() -> str:
+    prices = [
+        ("Lambda arm64, per GB-second", LAMBDA_GB_SECOND["arm64"], 1, ".10f"),
+        ("Lambda x86_64, per GB-second", LAMBDA_GB_SECOND["x86_64"], 1, ".10f"),
+        ("Lambda, per million requests", LAMBDA_REQUEST, 1e6, ".2f"),
+        ("Firehose Direct PUT, per GB ingested (5 KB rounding)", FIREHOSE_PER_GB, 1, ".3f"),
+        ("S3 Standard PUT, per 1,000 requests", S3_PUT, 1000, ".4f"),
+        ("S3 Standard GET, per 1,000 requests", S3_GET, 1000, ".4f"),
+    ]
+    return "\n".join(
+        f"| {name} | {price.usd * unit:{spec}} | {price.source} |"
+        for name, price, unit, spec in prices
+    )
 
 
 def write(path: Path, sections: Sequence[Section], run: Any) -> None:
@@ -161,18 +211,16 @@ def write(path: Path, sections: Sequence[Section], run: Any) -> None:
 Generated by `{run.command}` (scripts/bench/cost.py) from the measurements in
 [performance.md](performance.md); do not edit by hand.
 
-**Prices**: AWS list prices for us-east-1 as the author knew them in {PRICES_AS_OF}, typed
-into scripts/bench/cost.py, not fetched. **Check them** on the AWS Lambda, Amazon Data
-Firehose and Amazon S3 pricing pages before relying on these figures.
+**Prices**: AWS list prices for us-east-1, typed into scripts/bench/cost.py (not fetched
+when this page is written) and checked on {PRICES_CHECKED_ON} against the pages named
+below; a price whose source says "unverified" was not found on an AWS page. **Check them**
+on the AWS Lambda, Amazon Data Firehose and Amazon S3 pricing pages before relying on
+these figures. The stack uses no Firehose data format conversion or dynamic partitioning,
+which are priced separately.
 
-| price | USD |
-|---|---:|
-| Lambda arm64, per GB-second | {LAMBDA_GB_SECOND["arm64"]:.10f} |
-| Lambda x86_64, per GB-second | {LAMBDA_GB_SECOND["x86_64"]:.10f} |
-| Lambda, per million requests | {LAMBDA_REQUEST * 1e6:.2f} |
-| Firehose Direct PUT, per GB ingested (first 500 TB/month; 5 KB rounding) | {FIREHOSE_PER_GB:.3f} |
-| S3 Standard PUT, per 1,000 requests | {S3_PUT * 1000:.4f} |
-| S3 Standard GET, per 1,000 requests | {S3_GET * 1000:.4f} |
+| price | USD | source |
+|---|---:|---|
+{_price_rows()}
 
 ## Model and assumptions
 

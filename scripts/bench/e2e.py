@@ -2,8 +2,10 @@
 (times ``BENCH_SCALE``) through moto's DynamoDB, the local data plane running the real zips,
 and MariaDB; the data plane's /stats gives the lag samples.
 
-A stack of its own in a temporary state directory (``stack up``), torn down afterwards
-(``stack down``). Needs dist/ (``make build``) and the Terraform provider mirror.
+A stack of its own in a temporary state directory (``stack up``), thrown away afterwards
+with ``stack down --no-destroy``: its resources live only in the moto process stopped
+there, so ``terraform destroy`` (minutes against moto) would buy nothing. Needs dist/
+(``make build``) and the Terraform provider (``TF_PLUGIN_DIR``, as the Makefile finds it).
 """
 
 from __future__ import annotations
@@ -24,14 +26,21 @@ from scripts.local.stack import boto_client
 
 FULL_CHANGES = 100_000
 UPDATE_SHARE, DELETE_SHARE = 0.15, 0.05
-UP_TIMEOUT_S, DRAIN_TIMEOUT_S = 900, 900
+UP_TIMEOUT_S, DRAIN_TIMEOUT_S, DOWN_TIMEOUT_S = 900, 900, 120
 
 
-def _stack(command: str, state_dir: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+def _stack(*args: str, state_dir: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.local.stack", command, "--state-dir", str(state_dir)],
+        [sys.executable, "-m", "scripts.local.stack", *args, "--state-dir", str(state_dir)],
         capture_output=True, text=True, cwd=ROOT, timeout=timeout, check=False,
     )  # fmt: skip
+
+
+def _discard(state_dir: Path) -> float:
+    """Stop the private stack and remove its state, without terraform destroy; seconds."""
+    started = time.monotonic()
+    _stack("down", "--no-destroy", state_dir=state_dir, timeout=DOWN_TIMEOUT_S)
+    return time.monotonic() - started
 
 
 def _not_done(reason: str) -> Section:
@@ -46,17 +55,24 @@ def run() -> Section:
     changes = max(1_000, int(FULL_CHANGES * scale()))
     with private_tmp("e2e-") as work:
         state_dir = work / "stack"
+        started = time.monotonic()
         try:
-            up = _stack("up", state_dir, UP_TIMEOUT_S)
+            up = _stack("up", state_dir=state_dir, timeout=UP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            _stack("down", state_dir, 600)
+            _discard(state_dir)
             return _not_done(f"`stack up` did not finish within {UP_TIMEOUT_S} s")
+        up_seconds = time.monotonic() - started
+        section = None
         try:
             if up.returncode != 0:
                 return _not_done(f"`stack up` failed: {(up.stderr or up.stdout)[-1500:]}")
-            return _measure(state_dir, changes)
+            section = _measure(state_dir, changes)
+            return section
         finally:
-            _stack("down", state_dir, 600)
+            down_seconds = _discard(state_dir)
+            if section is not None:
+                section.measurements["stack_up_seconds"] = up_seconds
+                section.measurements["stack_down_seconds"] = down_seconds
 
 
 def _measure(state_dir: Path, changes: int) -> Section:
@@ -86,6 +102,7 @@ def _measure(state_dir: Path, changes: int) -> Section:
         comparison = compare_table(dynamodb, table, connection, sample_mapping())
     finally:
         connection.close()
+    compare_seconds = time.monotonic() - started - applied
     if not drained:
         return _not_done(f"drain failed: {message}")
     lag = stats.get("lag_ms", {})
@@ -104,6 +121,7 @@ def _measure(state_dir: Path, changes: int) -> Section:
         "lag_samples": lag.get("samples"),
         "objects_loaded": stats.get("objects_loaded"),
         "compare": "yes" if comparison.agrees else f"NO: {comparison.describe()[:300]}",
+        "compare_seconds": compare_seconds,
         "invocations": stats.get("invocations"),
     }
     section.measurements = measurements

@@ -23,10 +23,11 @@ def transform(m: dict[str, Any]) -> str:
 
 One Firehose invocation of {m["records"]:,} sample change records (page views,
 ~{m["input_bytes_per_record"]:,.0f} B each as JSON, {m["event_bytes"] / 1e6:.1f} MB of event):
-as many as one invocation can answer. The transform reserves each record's input size
-plus 200 B within the 6 MB response limit, so this is slightly less than Lambda's 6 MB
-request limit allows; with the module's processor buffer (1-3 MB of input) real
-invocations are smaller.
+as many as fit in Lambda's 6 MiB request limit. The transform answers within the same
+limit: while it works it reserves, for every record still to come, its exact response
+envelope plus its input data (so any record can still be failed with its data echoed);
+here every record is answered `Ok`. With the module's processor buffer (1-3 MB of input)
+real invocations are smaller.
 
 - **ours**: `firehose_transform.transform` with the mapping's validator compiled once.
 - **blog**: the same code with the blog's validation, `jsonschema.validate(document, schema)`
@@ -37,14 +38,15 @@ invocations are smaller.
 Rates are records per CPU second of the benchmark process, the best of {m["rounds"]}
 rounds taken in turns (wall-clock rates, which on a shared machine mostly measure the
 wait for a core, are in build/bench/transform.json). Peak Python heap during one call
-(tracemalloc, input excluded): ours {heap["ours"]:.1f} MB, ceiling {heap["ceiling"]:.1f} MB,
-blog {heap["blog"]:.1f} MB for its {m["blog_records_measured"]} records. A fresh process that
-reads the event from a file and transforms it peaks at {m["child_peak_rss_mb"]:.0f} MB RSS.
+(tracemalloc, input excluded): ours {heap["ours"]:.1f} MB, ceiling {heap["ceiling"]:.1f} MB.
+A fresh process that reads the event from a file, transforms it and serialises the
+response peaks at {m["child_peak_rss_mb"]:.0f} MB RSS.
 
 ### Where the time goes (the gap to the ceiling)
 
-The transform cut after each step and timed the same way, in rounds of their own
-(cumulative; CPU µs per record on this machine). Their ceiling ran at {_rate(first)}
+The transform cut after each step and timed the same way, the best of
+{m.get("stage_rounds", m["rounds"])} rounds of their own (cumulative; CPU µs per record on
+this machine). Their ceiling ran at {_rate(first)}
 records/s against {_rate(rates["ceiling"])} in the results table: even CPU time moves by
 that much with what else runs on the two cores, so compare rows within one table.
 
@@ -95,30 +97,28 @@ def loader(m: dict[str, Any]) -> str:
         f"| `` {statement}… `` | {seconds:,.2f} |" for statement, seconds in m["merge_steps"]
     )
     rows = m["rows"]
-    took = {"load": 0.0, "latest": 0.0, "upsert": 0.0}
-    for statement, seconds in m["merge_steps"]:
-        if statement.startswith("LOAD DATA"):
-            took["load"] += seconds
-        elif "_ddb2aurora_latest" in statement.split("SELECT")[0]:
-            took["latest"] += seconds
-        elif statement.startswith("INSERT INTO `"):
-            took["upsert"] += seconds
-    load, latest, upsert = took["load"], took["latest"], took["upsert"]
-    latest_share = latest / m["merge_seconds"]
+    load = sum(t for statement, t in m["merge_steps"] if statement.startswith("LOAD DATA"))
+    upsert = sum(t for statement, t in m["merge_steps"] if statement.startswith("INSERT INTO `"))
+    ceiling = min(m["ceiling_seconds"])
+    settings = ", ".join(
+        f"`{name}` = {value / 2**20:,.0f} MB" if name.endswith("size") else f"`{name}` = {value}"
+        for name, value in m["server_settings"].items()
+    )
     return f"""## Loader
 
 A private MariaDB {m["server_version"]} started for the run (scripts/local/mariadb.py), with
-`innodb_buffer_pool_size` raised to {m["innodb_buffer_pool_bytes"] // 2**20:,} MB for the run
-(the stand-in's test default of 64 MB would measure disk thrashing; Aurora sizes its buffer
-pool to the instance). Objects are CSV in the project's dialect, built from rows that went
-through the real transform with the keys varied: {rows:,} rows, {m["object_bytes"] / 1e6:,.0f} MB.
+{settings} for the run (the stand-in's test default of 64 MB would measure disk thrashing;
+Aurora sizes its buffer pool to the instance). Objects are CSV in the project's dialect,
+built from rows that went through the real transform with the keys varied: {rows:,} rows,
+{m["object_bytes"] / 1e6:,.0f} MB.
 
-- **ours**: `Loader.load` with the `local` method (LOAD DATA LOCAL into the TEMPORARY
-  staging table, latest change per key, guarded upsert, manifest, one transaction) of the
-  object into the target table that already holds {rows:,} rows (loaded the same way, at
-  {_rate(m["initial_load_rows_per_second"])} rows/s into the empty table); half of the
-  object's keys exist, with an older `_seq`, half are new. Timed from the copy to the
-  commit, in a fresh process over TLS, as the Lambda runs it.
+- **ours**: `Loader.load` with the `local` method (claim the object in the manifest, LOAD
+  DATA LOCAL into the TEMPORARY staging table, the guarded upsert into the target, row
+  count, one transaction) of the object into the target table that already holds
+  {rows:,} rows; half of the object's keys exist, with an older `_seq`, half are new.
+  Timed from the copy to the commit, in a fresh process over TLS, as the Lambda runs it.
+  The {rows:,} rows already there are setup, not measured: one plain LOAD DATA straight
+  into the target ({m["seed_seconds"]:.1f} s), with the metadata columns the merge would set.
 - **ceiling**: plain `LOAD DATA LOCAL INFILE` of the same file into an empty table with the
   staging table's columns, same server, same client and TLS; the faster of a run before
   and one after the merge ({", ".join(f"{s:.1f} s" for s in m["ceiling_seconds"])}).
@@ -131,32 +131,33 @@ The merge took {m["merge_seconds"]:.1f} s; the statements that took 10 ms or mor
 
 ### Where the time goes (the gap to the ceiling)
 
-The ceiling writes rows into a table without indexes. The loader writes them too (into
-staging) and then does two more passes over the object: a `GROUP BY` of the keys into the
-`_ddb2aurora_latest` table (a sort of {rows:,} wide utf8mb4 keys, in an internal
-temporary table that outgrows the default `tmp_table_size` and goes to disk) and the
-guarded `INSERT … SELECT … ON DUPLICATE KEY UPDATE` into the target, which reads every
-existing key through the primary key and rewrites half the rows. Here loading the
-staging table took {load:.1f} s (the ceiling's own work), the latest-per-key pass
-{latest:.1f} s and the guarded upsert {upsert:.1f} s. Reaching 40% of the ceiling would
-need the whole merge within 2.5x the plain load, i.e. both extra passes together within
-1.5x of it: out of reach while both stay.
+The merge is two passes over the object. The first is the ceiling's own work: LOAD DATA
+into the staging table, an InnoDB table without indexes ({load:.1f} s here, against
+{ceiling:.1f} s for the ceiling). The second is the guarded `INSERT … SELECT … ON DUPLICATE
+KEY UPDATE` from staging into the target ({upsert:.1f} s, {upsert / ceiling:.1f}x the plain
+load): for every staged row, in file order, a lookup in the target's primary key
+(`page_id` VARCHAR(512) utf8mb4 plus `activity_dt`), then for a new key an insert at a
+random place in that index, and for an existing key a read of the stored row, the `_seq`
+comparison in every assignment and a rewrite of the row with its undo record, all in one
+transaction. There is no third pass any more: the latest-per-key `GROUP BY` (a sort of
+every key in an on-disk temporary table, 45% of the merge in the first full run) was
+removed from sql.py, because applying the `_seq`-guarded upsert row by row gives the same
+result. Reaching 40% of the ceiling needs the whole merge within 2.5x the plain load,
+i.e. the upsert within about 1.5x of it; here it took {upsert / ceiling:.1f}x.
 
-**What would close it** (sql.py, not changed here; for the core's owner to decide):
+**What would close it** (ideas, not measured yet; each needs measuring on Aurora too):
 
-1. In `upsert`/`soft` mode the latest-per-key pass is not needed for correctness: the
-   guarded upsert applied to every staged row gives the same result in any order
-   (each assignment takes the new value only when its `_seq` is greater); keys changed
-   several times within one object then cost extra row updates instead of a sort of every
-   row. Dropping it for that mode removes the sort: {latest_share:.0%} of this merge's
-   time (a trial at 50,000 rows while developing this benchmark took half as long).
-2. `SET SESSION tmp_table_size` / `max_heap_table_size` large enough for the sort to stay
-   in memory roughly halved that `GROUP BY` in the same experiment, where it stays.
-3. The sample mapping's key `page_id` is VARCHAR(512) in utf8mb4: up to 2,048 bytes per
-   key in the sort and the temporary table; a key column sized to the data shrinks both
-   extra passes.
-4. On Aurora the default `s3` method loads server side (`LOAD DATA FROM S3`), which removes
-   the client copy and the TLS transfer from the loader's time but not the merge passes.
+1. Apply the object in key order: staging with the target's primary key (plus `_seq`),
+   so the upsert walks the target's index in order instead of at random. It moves cost
+   into the staging load (an index to maintain there), so it may pay only when the
+   target is much larger than the buffer pool.
+2. On Aurora the default `s3` method loads server side (`LOAD DATA FROM S3`): the client
+   copy and the TLS transfer leave both the merge and the ceiling, so the ratio there
+   depends even more on the upsert.
+
+What does not help, measured while writing this benchmark: a 1 GB redo log instead of
+the stand-in's 32 MB (one pair of runs at 500,000 rows: the upsert took 40.0 s and 41.3 s),
+and `tmp_table_size` (the merge no longer uses an internal temporary table).
 
 Memory: the loader process peaked at {m["peak_rss_mb"]["merge"]:.0f} MB RSS for the
 {m["object_bytes"] / 1e6:,.0f} MB object (the object is streamed to a temporary file in
@@ -230,6 +231,12 @@ it).
 Function invocations (the real zips from dist/, run by the local data plane), count x
 mean duration: {invocations}.
 
+Around the measurement: `stack up` (moto, MariaDB, terraform apply, the data plane) took
+{m.get("stack_up_seconds", 0):.0f} s, the comparison of the database with DynamoDB
+{m.get("compare_seconds", 0):.0f} s, and throwing the stack away
+{m.get("stack_down_seconds", 0):.0f} s (`stack down --no-destroy`: stopping moto ends its
+resources, so no `terraform destroy`).
+
 How to read it: everything here (moto, the data plane, MariaDB, the writer) shares two
 cores with other work, and moto's DynamoDB takes the writes at a few hundred per second.
 Lag has a floor of Firehose's buffer interval (60 s, emulated) and grows when the pipeline
@@ -246,5 +253,5 @@ def sections(measured: dict[str, dict[str, Any]]) -> str:
         parts.append(loader(measured["loader"]))
     if "stream processor" in measured:
         parts.append(stream(measured["stream processor"]))
-    parts.append(e2e(measured.get("e2e", {"reason": "Run `make bench-e2e`."})))
+    parts.append(e2e(measured.get("e2e", {"reason": "Run `make bench BENCH_ONLY=e2e`."})))
     return "\n".join(parts)

@@ -13,7 +13,8 @@ With ``LOCALSTACK_ENDPOINT`` set, the stack is applied to that endpoint instead 
 server, and no data plane is started (LocalStack runs functions and delivery streams
 itself). That path is not exercised in this project's CI.
 
-CLI: ``python -m scripts.local.stack up|down|status|destroy [--state-dir .local]``.
+CLI: ``python -m scripts.local.stack up|down|status|destroy [--state-dir .local]``
+(``down --no-destroy``: the same without ``terraform destroy``, for a throwaway stack).
 """
 
 from __future__ import annotations
@@ -585,14 +586,21 @@ def up(
     return stack
 
 
-def down(state_dir: Path, destroy_timeout: float = DESTROY_TIMEOUT_SECONDS) -> list[str]:
-    """Stop and remove everything ``up`` started; returns the problems met (best effort)."""
+def down(
+    state_dir: Path, destroy_timeout: float = DESTROY_TIMEOUT_SECONDS, *, destroy: bool = True
+) -> list[str]:
+    """Stop and remove everything ``up`` started; returns the problems met (best effort).
+
+    ``destroy=False`` skips ``terraform destroy`` on moto (whose resources live only in
+    the process stopped here): a throwaway stack goes in seconds instead of minutes. With
+    LocalStack the resources outlive us, so they are destroyed either way.
+    """
     paths = StatePaths(state_dir.resolve())
     problems: list[str] = []
     stop_dataplane(paths)
     endpoint = localstack_endpoint()
     moto = _read_json(paths.moto_json)
-    if endpoint is None and moto and _alive(int(moto["pid"])):
+    if endpoint is None and destroy and moto and _alive(int(moto["pid"])):
         endpoint = str(moto["url"])
     if endpoint is not None:
         try:
@@ -622,12 +630,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.local.stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "destroy"])
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local")
+    parser.add_argument(
+        "--no-destroy",
+        action="store_true",
+        help="down: stop moto without terraform destroy (its resources die with it)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             print(json.dumps(up(args.state_dir), indent=2))
         elif args.command == "down":
-            for problem in down(args.state_dir):
+            for problem in down(args.state_dir, destroy=not args.no_destroy):
                 print(f"warning: {problem}", file=sys.stderr)
             print("local stack removed")
         elif args.command == "destroy":
