@@ -3,9 +3,6 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  dead_letter_queue_arn = var.create_dead_letter_queue ? aws_sqs_queue.dead_letter[0].arn : var.dead_letter_queue_arn
-  dead_letter_queue_url = var.create_dead_letter_queue ? aws_sqs_queue.dead_letter[0].url : var.dead_letter_queue_url
-
   # DB_SECRET_ARN or DB_IAM_AUTH + DB_USER, never both (docs/architecture.md).
   credentials_environment = var.db_iam_auth ? { DB_IAM_AUTH = "true", DB_USER = var.db_user } : { DB_SECRET_ARN = var.db_secret_arn }
 }
@@ -14,13 +11,15 @@ locals {
 # Dead-letter queue
 ################################################################################
 
-resource "aws_sqs_queue" "dead_letter" {
-  count = var.create_dead_letter_queue ? 1 : 0
+module "dead_letter_queue" {
+  source = "../dead-letter-queue"
 
+  create                    = var.create_dead_letter_queue
   name                      = "${var.name}-loader-dlq"
+  existing_queue_arn        = var.dead_letter_queue_arn
+  existing_queue_url        = var.dead_letter_queue_url
+  kms_key_arn               = var.dead_letter_queue_kms_key_arn
   message_retention_seconds = var.dead_letter_queue_message_retention_seconds
-  kms_master_key_id         = var.dead_letter_queue_kms_key_arn
-  sqs_managed_sse_enabled   = var.dead_letter_queue_kms_key_arn == null ? true : null
   tags                      = var.tags
 }
 
@@ -76,7 +75,7 @@ module "function" {
         # The asynchronous invoke config's on-failure destination sends with the function's role.
         sid       = "SendToDeadLetterQueue"
         actions   = ["sqs:SendMessage"]
-        resources = [local.dead_letter_queue_arn]
+        resources = [module.dead_letter_queue.queue_arn]
       },
     ],
     var.db_iam_auth ? [] : [{
@@ -122,7 +121,7 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
   destination_config {
     on_failure {
-      destination = local.dead_letter_queue_arn
+      destination = module.dead_letter_queue.queue_arn
     }
   }
 }

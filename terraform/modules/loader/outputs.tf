@@ -20,15 +20,15 @@ output "log_group_name" {
 
 output "dead_letter_queue_url" {
   description = "URL of the loader dead-letter queue."
-  value       = local.dead_letter_queue_url
+  value       = module.dead_letter_queue.queue_url
 }
 
 output "dead_letter_queue_arn" {
   description = "ARN of the loader dead-letter queue."
-  value       = local.dead_letter_queue_arn
+  value       = module.dead_letter_queue.queue_arn
 }
 
 output "dead_letter_queue_name" {
   description = "Name of the loader dead-letter queue (for alarms)."
-  value       = try(element(split(":", local.dead_letter_queue_arn), 5), null)
+  value       = module.dead_letter_queue.queue_name
 }

@@ -4,9 +4,6 @@ locals {
   # A stream ARN is the table ARN followed by /stream/<label>.
   table_arn = var.create_table ? aws_dynamodb_table.this[0].arn : replace(var.stream_arn, "/\\/stream\\/.*$/", "")
 
-  dead_letter_queue_arn = var.create_dead_letter_queue ? aws_sqs_queue.dead_letter[0].arn : var.dead_letter_queue_arn
-  dead_letter_queue_url = var.create_dead_letter_queue ? aws_sqs_queue.dead_letter[0].url : var.dead_letter_queue_url
-
   key_attributes = concat([var.hash_key], var.range_key == null ? [] : [var.range_key])
 }
 
@@ -60,13 +57,15 @@ resource "aws_dynamodb_table" "this" {
 # Dead-letter queue
 ################################################################################
 
-resource "aws_sqs_queue" "dead_letter" {
-  count = var.create_dead_letter_queue ? 1 : 0
+module "dead_letter_queue" {
+  source = "../dead-letter-queue"
 
+  create                    = var.create_dead_letter_queue
   name                      = "${var.name}-stream-dlq"
+  existing_queue_arn        = var.dead_letter_queue_arn
+  existing_queue_url        = var.dead_letter_queue_url
+  kms_key_arn               = var.dead_letter_queue_kms_key_arn
   message_retention_seconds = var.dead_letter_queue_message_retention_seconds
-  kms_master_key_id         = var.dead_letter_queue_kms_key_arn
-  sqs_managed_sse_enabled   = var.dead_letter_queue_kms_key_arn == null ? true : null
   tags                      = var.tags
 }
 
@@ -97,7 +96,7 @@ module "function" {
     var.environment_variables,
     {
       DELIVERY_STREAM_NAME  = var.delivery_stream_name
-      DEAD_LETTER_QUEUE_URL = local.dead_letter_queue_url
+      DEAD_LETTER_QUEUE_URL = module.dead_letter_queue.queue_url
     },
   )
 
@@ -130,7 +129,7 @@ module "function" {
         # also sends with the function's role.
         sid       = "SendToDeadLetterQueue"
         actions   = ["sqs:SendMessage"]
-        resources = [local.dead_letter_queue_arn]
+        resources = [module.dead_letter_queue.queue_arn]
       },
     ],
     var.table_kms_key_arn == null ? [] : [{
@@ -163,7 +162,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   destination_config {
     on_failure {
-      destination_arn = local.dead_letter_queue_arn
+      destination_arn = module.dead_letter_queue.queue_arn
     }
   }
 

@@ -97,9 +97,10 @@ run "creates_function_trigger_permission_and_queue" {
   assert {
     condition = (
       aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2 &&
-      aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == aws_sqs_queue.dead_letter[0].arn
+      aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == output.dead_letter_queue_arn &&
+      output.dead_letter_queue_name == "test-loader-dlq"
     )
-    error_message = "Failed S3 events must go to the dead-letter queue after the retries."
+    error_message = "Failed S3 events must go to the dead-letter queue <name>-loader-dlq after the retries."
   }
 }
 
@@ -136,8 +137,8 @@ run "existing_queue_and_notification_create_neither" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket_notification.this) == 0 && length(aws_sqs_queue.dead_letter) == 0
-    error_message = "create_bucket_notification = false and create_dead_letter_queue = false must create neither."
+    condition     = length(aws_s3_bucket_notification.this) == 0 && output.dead_letter_queue_arn == var.dead_letter_queue_arn && output.dead_letter_queue_url == var.dead_letter_queue_url
+    error_message = "create_bucket_notification = false and create_dead_letter_queue = false must create no notification and use the given queue."
   }
 
   assert {
@@ -196,4 +197,38 @@ run "rejects_a_bad_tls_mode" {
   }
 
   expect_failures = [var.db_tls_mode]
+}
+
+# Upgrade from before the dead-letter-queue module: the queue in the old state must move to
+# module.dead_letter_queue (migrations.tf), not be destroyed and created again. The "after"
+# run's override gives a newly created queue another ARN; it cannot touch a moved one, which
+# keeps the ARN the "before" run created it with.
+run "upgrade_before_the_dead_letter_queue_module" {
+  state_key = "upgrade"
+
+  variables {
+    queue_suffix = "loader"
+  }
+
+  module {
+    source = "../../tests/fixtures/queue_before_dead_letter_queue_module"
+  }
+}
+
+run "upgrade_moves_the_queue_into_the_module" {
+  command   = apply
+  state_key = "upgrade"
+
+  override_resource {
+    target = module.dead_letter_queue.aws_sqs_queue.this
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:created-again-by-the-upgrade"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/created-again-by-the-upgrade"
+    }
+  }
+
+  assert {
+    condition     = output.dead_letter_queue_arn == run.upgrade_before_the_dead_letter_queue_module.queue_arn
+    error_message = "The upgrade must move the existing queue into module.dead_letter_queue, not create another."
+  }
 }

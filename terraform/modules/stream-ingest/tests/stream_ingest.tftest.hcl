@@ -59,8 +59,8 @@ run "creates_table_stream_queue_function_and_mapping" {
   }
 
   assert {
-    condition     = length(aws_sqs_queue.dead_letter) == 1 && aws_sqs_queue.dead_letter[0].sqs_managed_sse_enabled
-    error_message = "The dead-letter queue must be created and encrypted."
+    condition     = output.dead_letter_queue_name == "test-stream-dlq" && output.dead_letter_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:test-stream-dlq"
+    error_message = "The dead-letter queue <name>-stream-dlq must be created (its encryption is the dead-letter-queue module's test)."
   }
 
   assert {
@@ -68,7 +68,7 @@ run "creates_table_stream_queue_function_and_mapping" {
       aws_lambda_event_source_mapping.this.starting_position == "TRIM_HORIZON" &&
       aws_lambda_event_source_mapping.this.bisect_batch_on_function_error &&
       contains(aws_lambda_event_source_mapping.this.function_response_types, "ReportBatchItemFailures") &&
-      aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.dead_letter[0].arn
+      aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == output.dead_letter_queue_arn
     )
     error_message = "The mapping must start at TRIM_HORIZON, bisect, report item failures and send failures to the queue."
   }
@@ -115,8 +115,8 @@ run "existing_table_and_queue_create_neither" {
   }
 
   assert {
-    condition     = length(aws_dynamodb_table.this) == 0 && length(aws_sqs_queue.dead_letter) == 0
-    error_message = "create_table = false and create_dead_letter_queue = false must create no table and no queue."
+    condition     = length(aws_dynamodb_table.this) == 0 && output.dead_letter_queue_arn == var.dead_letter_queue_arn && output.dead_letter_queue_url == var.dead_letter_queue_url
+    error_message = "create_table = false and create_dead_letter_queue = false must create no table and use the given queue."
   }
 
   assert {
@@ -193,4 +193,38 @@ run "requires_the_queue_when_not_creating_it" {
   }
 
   expect_failures = [var.dead_letter_queue_arn]
+}
+
+# Upgrade from before the dead-letter-queue module: the queue in the old state must move to
+# module.dead_letter_queue (migrations.tf), not be destroyed and created again. The "after"
+# run's override gives a newly created queue another ARN; it cannot touch a moved one, which
+# keeps the ARN the "before" run created it with.
+run "upgrade_before_the_dead_letter_queue_module" {
+  state_key = "upgrade"
+
+  variables {
+    queue_suffix = "stream"
+  }
+
+  module {
+    source = "../../tests/fixtures/queue_before_dead_letter_queue_module"
+  }
+}
+
+run "upgrade_moves_the_queue_into_the_module" {
+  command   = apply
+  state_key = "upgrade"
+
+  override_resource {
+    target = module.dead_letter_queue.aws_sqs_queue.this
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:created-again-by-the-upgrade"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/created-again-by-the-upgrade"
+    }
+  }
+
+  assert {
+    condition     = output.dead_letter_queue_arn == run.upgrade_before_the_dead_letter_queue_module.queue_arn
+    error_message = "The upgrade must move the existing queue into module.dead_letter_queue, not create another."
+  }
 }
