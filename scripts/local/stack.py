@@ -533,6 +533,32 @@ def _pid_from(path: Path) -> int | None:
         return None
 
 
+# ---- MariaDB ------------------------------------------------------------------------------
+
+
+def restart_mariadb(
+    state_dir: Path, while_down: Callable[[], None] = lambda: None
+) -> dict[str, object]:
+    """Stop the stack's MariaDB and start it again on the same data directory and port (the
+    "database restarted" fault); ``while_down`` runs during the outage. It is started again
+    even when ``while_down`` raises; returns the connection fields (as ``stack.json``)."""
+    server = MariaDBServer(StatePaths(state_dir.resolve()).mariadb_dir)
+    before = server.running_connection()
+    if before is None:
+        raise StackError(f"the stack's MariaDB in {server.base_dir} is not running")
+    server.stop()
+    try:
+        while_down()
+    finally:
+        after = server.start()
+    if after.port != before.port:
+        raise StackError(
+            f"MariaDB came back on port {after.port}, not {before.port} (the port was taken "
+            "while it was down): the deployed functions still point at the old one"
+        )
+    return public_view(after)
+
+
 # ---- the whole stack ----------------------------------------------------------------------
 
 
