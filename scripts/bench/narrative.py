@@ -19,6 +19,10 @@ def transform(m: dict[str, Any]) -> str:
         for name, rate in stages.items()
     )
     heap = m["peak_heap_mb"]
+    names, costs = list(stages), [1e6 / rate for rate in stages.values()]
+    # the cumulative cuts between the ceiling (first) and the whole transform (last)
+    added = {names[i]: costs[i] - costs[i - 1] for i in range(1, len(names) - 1)}
+    biggest = max(added, key=added.__getitem__)
     return f"""## Transform
 
 One Firehose invocation of {m["records"]:,} sample change records (page views,
@@ -55,16 +59,16 @@ that much with what else runs on the two cores, so compare rows within one table
 {stage_rows}
 
 What the ceiling leaves out is the work the transform exists to do. Per record it parses a
-second JSON document (the `payload` attribute is a JSON string, ~40% of the record), turns
-DynamoDB's typed JSON into plain values, validates the item against the mapping's JSON
-Schema, converts twelve values to their SQL types with range checks (two epoch-millisecond
-timestamps, an ISO-8601 key, two exact decimals), writes a CSV row with escaping and
-base64-encodes it. Parsing the payload and encoding the result alone take a large share of
-the ceiling's own time, so 60% of the ceiling leaves close to nothing for validation and
-typing: the target is not reachable in pure Python with per-record validation, and the
-zips are pure Python by contract (one zip for arm64 and x86_64). The cProfile of one batch
-(own time; the profiler inflates small calls) spreads the rest over many small steps,
-with no single hot spot:
+second JSON document (the `payload` attribute is a JSON string), turns DynamoDB's typed
+JSON into plain values, validates the item against the mapping's JSON Schema, converts
+twelve values to their SQL types with range checks (two epoch-millisecond timestamps, an
+ISO-8601 key, two exact decimals), writes a CSV row with escaping and base64-encodes it.
+The ceiling's {costs[0]:,.0f} µs per record leave, at 60%, {costs[0] / 0.6 - costs[0]:,.0f} µs
+for all of that; the largest single step above, `{biggest.lstrip("+ ")}`, alone adds
+{added[biggest]:,.0f} µs. The target is not reachable in pure Python with per-record
+validation and typing, and the zips are pure Python by contract (one zip for arm64 and
+x86_64). The cProfile of one batch (own time; the profiler inflates small calls) spreads
+the rest over many small steps:
 
 ```
 {m["profile"]}
@@ -155,9 +159,9 @@ i.e. the upsert within about 1.5x of it; here it took {upsert / ceiling:.1f}x.
    copy and the TLS transfer leave both the merge and the ceiling, so the ratio there
    depends even more on the upsert.
 
-What does not help, measured while writing this benchmark: a 1 GB redo log instead of
-the stand-in's 32 MB (one pair of runs at 500,000 rows: the upsert took 40.0 s and 41.3 s),
-and `tmp_table_size` (the merge no longer uses an internal temporary table).
+What did not help, measured while writing this benchmark: a 1 GB redo log instead of
+the stand-in's 32 MB (one pair of runs at 500,000 rows under load: the upsert took 40.0 s
+with it and 41.3 s without).
 
 Memory: the loader process peaked at {m["peak_rss_mb"]["merge"]:.0f} MB RSS for the
 {m["object_bytes"] / 1e6:,.0f} MB object (the object is streamed to a temporary file in
