@@ -44,10 +44,14 @@ class Leak:
 
 
 def find_leaks(secrets: Mapping[str, str], sources: Iterable[tuple[str, str]]) -> list[Leak]:
-    """Every line of every (source name, text) that holds one of the secrets in any form."""
+    """Every line of every (source name, text) that holds one of the secrets in any form.
+    Secrets with the same value are reported once, under their names joined by " = "."""
+    names_by_value: dict[str, list[str]] = {}
+    for name, secret in secrets.items():
+        names_by_value.setdefault(secret, []).append(name)
     patterns = [
-        (name, form_name, form)
-        for name, secret in secrets.items()
+        (" = ".join(names), form_name, form)
+        for secret, names in names_by_value.items()
         for form_name, form in leak_forms(secret).items()
     ]
     leaks: list[Leak] = []

@@ -38,3 +38,12 @@ def test_each_form_is_found_and_named_with_the_secret_masked() -> None:
 
 def test_a_clean_text_has_no_leaks() -> None:
     assert find_leaks({"a": "s3cr3t-value"}, [("x", "s3cr3t-valu e\ns3cr3t")]) == []
+
+
+def test_secrets_with_the_same_value_are_reported_once() -> None:
+    leaks = find_leaks(
+        {"app": "s3cr3t-value", "secret (AWSCURRENT)": "s3cr3t-value"}, [("x", "s3cr3t-value")]
+    )
+    assert [str(leak) for leak in leaks] == [
+        "app = secret (AWSCURRENT) (plain) in x:1: <app = secret (AWSCURRENT)>"
+    ]
