@@ -133,11 +133,19 @@ def receive_all(sqs: Client, queue_url: str, limit: int | None) -> Iterator[Mess
             yield Message(message["MessageId"], message["ReceiptHandle"], message["Body"])
 
 
-def _settle(sqs: Client, queue_url: str, message: Message, done: bool) -> None:
-    """Delete a re-driven message; make any other visible again for the next attempt."""
+def _settle(sqs: Client, queue_url: str, message: Message, done: bool, kept: list[Message]) -> None:
+    """Delete a re-driven message; keep any other for ``_release`` at the end of the run."""
     if done:
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message.receipt_handle)
     else:
+        kept.append(message)
+
+
+def _release(sqs: Client, queue_url: str, kept: list[Message]) -> None:
+    """Make the messages that were not re-driven visible again for the next attempt, once
+    the run is over: earlier, this run would receive them again, without end while the
+    cause lasts."""
+    for message in kept:
         sqs.change_message_visibility(
             QueueUrl=queue_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
         )
@@ -262,15 +270,19 @@ def replay_stream_dlq(target: Target, limit: int | None, progress: Progress) -> 
     )
     logger = _logger()
     report = ReplayReport("stream-dlq")
-    for message in receive_all(sqs, queue, limit):
-        outcome = _replay_stream_message(message, streams, settings, ports, logger)
-        if too_large_reports:
-            for body in too_large_reports:
-                report.outcomes.append(_too_large_outcome(message.message_id, body))
-            too_large_reports.clear()
-        report.outcomes.append(outcome)
-        _settle(sqs, queue, message, outcome.ok)
-        progress(1)
+    kept: list[Message] = []
+    try:
+        for message in receive_all(sqs, queue, limit):
+            outcome = _replay_stream_message(message, streams, settings, ports, logger)
+            if too_large_reports:
+                for body in too_large_reports:
+                    report.outcomes.append(_too_large_outcome(message.message_id, body))
+                too_large_reports.clear()
+            report.outcomes.append(outcome)
+            _settle(sqs, queue, message, outcome.ok, kept)
+            progress(1)
+    finally:
+        _release(sqs, queue, kept)
     return report
 
 
@@ -358,16 +370,20 @@ def replay_loader_dlq(
     s3 = target.aws.client("s3")
     queue = target.require("loader_dlq_url")
     report = ReplayReport("loader-dlq")
-    for message in receive_all(sqs, queue, limit):
-        try:
-            failure = parse_loader_message(message.body)
-        except MessageError as error:
-            outcome = Outcome(message.message_id, "unreadable", str(error))
-        else:
-            outcome = _replay_objects(message, failure, s3, connection, wait_seconds)
-        report.outcomes.append(outcome)
-        _settle(sqs, queue, message, outcome.ok)
-        progress(1)
+    kept: list[Message] = []
+    try:
+        for message in receive_all(sqs, queue, limit):
+            try:
+                failure = parse_loader_message(message.body)
+            except MessageError as error:
+                outcome = Outcome(message.message_id, "unreadable", str(error))
+            else:
+                outcome = _replay_objects(message, failure, s3, connection, wait_seconds)
+            report.outcomes.append(outcome)
+            _settle(sqs, queue, message, outcome.ok, kept)
+            progress(1)
+    finally:
+        _release(sqs, queue, kept)
     return report
 
 
