@@ -64,6 +64,7 @@ class AsyncStats:
     succeeded: int = 0
     retried: int = 0
     exhausted: int = 0
+    dead_letter_errors: int = 0  # given up, and the destination could not take the event
 
 
 class AsyncInvoker:
@@ -154,6 +155,23 @@ class AsyncInvoker:
             result.error_type,
             result.error_message[:300],
         )
+        try:
+            self._dead_letter(item, result, condition, config)
+        except Exception as error:
+            # Lambda drops the event when its destination cannot take it (DeadLetterErrors,
+            # DestinationDeliveryFailures); locally that is the emulator being unreachable.
+            # Counted and handed on, so the drain names the object instead of losing it.
+            self.stats.dead_letter_errors += 1
+            log.exception("async event %s: not dead-lettered, dropped", item.request_id)
+            condition = f"{condition}; not dead-lettered: {type(error).__name__}: {error}"
+        if item.on_exhausted:
+            item.on_exhausted(result, condition)
+
+    def _dead_letter(
+        self, item: AsyncEvent, result: InvokeResult, condition: str, config: AsyncConfig
+    ) -> None:
+        """Send the invocation record to the on-failure destination and the event to the
+        function's dead-letter queue, as configured."""
         if config.on_failure_arn:
             send_to_queue(self.sqs, config.on_failure_arn, self._record(item, result, condition))
         dead_letter = self.dead_letter_arn(item.function_arn)
@@ -171,5 +189,3 @@ class AsyncInvoker:
                     },
                 },
             )
-        if item.on_exhausted:
-            item.on_exhausted(result, condition)
