@@ -151,6 +151,29 @@ class _TimedConnection:
         return getattr(self._connection, name)
 
 
+# What the server did during a load (global counters of the private server, so the
+# deltas are the load's own): row operations and the pages read from disk.
+SERVER_COUNTERS = (
+    "Handler_read_key",
+    "Handler_write",
+    "Handler_update",
+    "Innodb_buffer_pool_read_requests",
+    "Innodb_buffer_pool_reads",
+    "Innodb_data_written",
+)
+
+
+def _counters(conn: Any) -> dict[str, int]:
+    names = ", ".join(f"'{name}'" for name in SERVER_COUNTERS)
+    with conn.cursor() as cursor:
+        cursor.execute(f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})")
+        return {name: int(value) for name, value in cursor.fetchall()}
+
+
+def _deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before[name] for name in SERVER_COUNTERS if name in after}
+
+
 def _child_merge(state_file: str, object_file: str, tmp_dir: str) -> None:
     mapping = sample_mapping()
     path = Path(object_file)
@@ -158,10 +181,12 @@ def _child_merge(state_file: str, object_file: str, tmp_dir: str) -> None:
     loader = Loader(mapping, "local", copy_object=_file_copier(path), tmp_dir=tmp_dir)
     loader.ensure_tables(conn, "mariadb")
     obj = S3Object("bench", path.name, f"etag-{time.time_ns()}", path.stat().st_size)
+    before = _counters(conn)
     started = time.perf_counter()
     conn.log.clear()
     result = loader.load(conn, obj, "mariadb")
     seconds = time.perf_counter() - started
+    counters = _deltas(before, _counters(conn))
     conn.close()
     steps = [(statement[:70], round(took, 3)) for statement, took in conn.log if took >= 0.01]
     print(
@@ -171,6 +196,7 @@ def _child_merge(state_file: str, object_file: str, tmp_dir: str) -> None:
                 "seconds": seconds,
                 "peak_rss_mb": peak_rss_mb(),
                 "steps": steps,
+                "counters": counters,
             }
         )
     )
@@ -191,14 +217,20 @@ def _child_ceiling(state_file: str, object_file: str) -> None:
         statement = load_data_statement(
             source="local", table=CEILING_TABLE, columns=mapping.csv_columns()
         )
+        before = _counters(conn)
         started = time.perf_counter()
         cursor.execute(statement, (object_file,))
         rows = cursor.rowcount
         conn.commit()
         seconds = time.perf_counter() - started
+        counters = _deltas(before, _counters(conn))
         cursor.execute(f"DROP TABLE {CEILING_TABLE}")
     conn.close()
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
+    print(
+        json.dumps(
+            {"rows": rows, "seconds": seconds, "peak_rss_mb": peak_rss_mb(), "counters": counters}
+        )
+    )
 
 
 def seed_statement(mapping: TableMapping) -> str:
@@ -316,6 +348,7 @@ def run() -> Section:
         "ceiling_seconds": [ceiling_first["seconds"], ceiling_second["seconds"]],
         "ceiling_rows_per_second": ceiling_rate,
         "merge_steps": merged["steps"],
+        "server_counters": {"merge": merged["counters"], "ceiling": ceiling_second["counters"]},
         "peak_rss_mb": {
             "merge": merged["peak_rss_mb"],
             "ceiling": ceiling_first["peak_rss_mb"],

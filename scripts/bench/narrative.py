@@ -104,6 +104,19 @@ def loader(m: dict[str, Any]) -> str:
     load = sum(t for statement, t in m["merge_steps"] if statement.startswith("LOAD DATA"))
     upsert = sum(t for statement, t in m["merge_steps"] if statement.startswith("INSERT INTO `"))
     ceiling = min(m["ceiling_seconds"])
+    counters = m.get("server_counters") or {"merge": {}, "ceiling": {}}
+    counter_rows = "\n".join(
+        f"| `{name}` | {value:,} | {counters['ceiling'].get(name, 0):,} |"
+        for name, value in counters["merge"].items()
+    )
+    requests = counters["merge"].get("Innodb_buffer_pool_read_requests", 0)
+    page_ratio = requests / max(1, counters["ceiling"].get("Innodb_buffer_pool_read_requests", 0))
+    disk_reads = counters["merge"].get("Innodb_buffer_pool_reads", 0)
+    bound = (
+        "The gap is CPU in the server, not I/O."
+        if disk_reads <= 0.001 * requests
+        else "Part of the gap is I/O: the working set outgrew the buffer pool."
+    )
     settings = ", ".join(
         f"`{name}` = {value / 2**20:,.0f} MB" if name.endswith("size") else f"`{name}` = {value}"
         for name, value in m["server_settings"].items()
@@ -143,7 +156,17 @@ load): for every staged row, in file order, a lookup in the target's primary key
 (`page_id` VARCHAR(512) utf8mb4 plus `activity_dt`), then for a new key an insert at a
 random place in that index, and for an existing key a read of the stored row, the `_seq`
 comparison in every assignment and a rewrite of the row with its undo record, all in one
-transaction. There is no third pass any more: the latest-per-key `GROUP BY` (a sort of
+transaction. The server's own counters during each load (deltas of `SHOW GLOBAL STATUS`
+on the private server) show it:
+
+| counter | merge | ceiling |
+|---|---:|---:|
+{counter_rows}
+
+The merge read {disk_reads:,} pages from disk (`Innodb_buffer_pool_reads`) and asked the
+buffer pool for {page_ratio:.1f}x the pages the plain load did: one B-tree descent per
+staged row into a table of {rows:,}, plus the read and rewrite of each existing row.
+{bound} There is no third pass any more: the latest-per-key `GROUP BY` (a sort of
 every key in an on-disk temporary table, 45% of the merge in the first full run) was
 removed from sql.py, because applying the `_seq`-guarded upsert row by row gives the same
 result. Reaching 40% of the ceiling needs the whole merge within 2.5x the plain load,
@@ -151,17 +174,19 @@ i.e. the upsert within about 1.5x of it; here it took {upsert / ceiling:.1f}x.
 
 **What would close it** (ideas, not measured yet; each needs measuring on Aurora too):
 
-1. Apply the object in key order: staging with the target's primary key (plus `_seq`),
-   so the upsert walks the target's index in order instead of at random. It moves cost
-   into the staging load (an index to maintain there), so it may pay only when the
-   target is much larger than the buffer pool.
+1. Apply the object in key order: an index on the staging table's keys (not unique: an
+   object may carry the same change twice), so the upsert walks the target's index in
+   order instead of at random. It moves cost into the staging load (an index to maintain
+   there), so it may pay only when the target is much larger than the buffer pool.
 2. On Aurora the default `s3` method loads server side (`LOAD DATA FROM S3`): the client
    copy and the TLS transfer leave both the merge and the ceiling, so the ratio there
    depends even more on the upsert.
 
 What did not help, measured while writing this benchmark: a 1 GB redo log instead of
 the stand-in's 32 MB (one pair of runs at 500,000 rows under load: the upsert took 40.0 s
-with it and 41.3 s without).
+with it and 41.3 s without); READ COMMITTED instead of REPEATABLE READ for the loader's
+session (three pairs at 200,000 rows under load: 17.8, 9.7, 15.6 s against 17.1, 15.6,
+16.8 s, within the noise, so the isolation level stays as it is).
 
 Memory: the loader process peaked at {m["peak_rss_mb"]["merge"]:.0f} MB RSS for the
 {m["object_bytes"] / 1e6:,.0f} MB object (the object is streamed to a temporary file in

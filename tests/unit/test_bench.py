@@ -105,6 +105,10 @@ def _fake_sections(e2e_done: bool = True) -> list[Section]:
             ["COMMIT", 0.02],
         ],
         "peak_rss_mb": {"merge": 44.0, "ceiling": 44.0},
+        "server_counters": {
+            "merge": {"Innodb_buffer_pool_read_requests": 500_000, "Innodb_buffer_pool_reads": 0},
+            "ceiling": {"Innodb_buffer_pool_read_requests": 150_000, "Innodb_buffer_pool_reads": 0},
+        },
     }
     stream_m = {
         "by_batch_size": {"100": per_batch, "1000": per_batch, "10000": per_batch},
@@ -149,6 +153,7 @@ def test_the_pages_render_from_saved_sections(tmp_path: Path, e2e_done: bool) ->
     cost.write(tmp_path / "cost.md", sections, run)
     page = (tmp_path / "performance.md").read_text()
     assert "## Loader" in page and "## End to end on the local stack" in page
+    assert "CPU in the server, not I/O" in page
     assert ("Not measured" in page) != e2e_done
     assert "per million changes" in (tmp_path / "cost.md").read_text()
 
