@@ -153,7 +153,7 @@ def test_the_pages_render_from_saved_sections(tmp_path: Path, e2e_done: bool) ->
     cost.write(tmp_path / "cost.md", sections, run)
     page = (tmp_path / "performance.md").read_text()
     assert "## Loader" in page and "## End to end on the local stack" in page
-    assert "CPU in the server, not I/O" in page
+    assert "the gap is the server's work on pages in memory" in page
     assert ("Not measured" in page) != e2e_done
     assert "per million changes" in (tmp_path / "cost.md").read_text()
 
