@@ -62,17 +62,15 @@ def run() -> Section:
             _discard(state_dir)
             return _not_done(f"`stack up` did not finish within {UP_TIMEOUT_S} s")
         up_seconds = time.monotonic() - started
-        section = None
         try:
             if up.returncode != 0:
                 return _not_done(f"`stack up` failed: {(up.stderr or up.stdout)[-1500:]}")
             section = _measure(state_dir, changes)
-            return section
         finally:
             down_seconds = _discard(state_dir)
-            if section is not None:
-                section.measurements["stack_up_seconds"] = up_seconds
-                section.measurements["stack_down_seconds"] = down_seconds
+    section.measurements["stack_up_seconds"] = up_seconds
+    section.measurements["stack_down_seconds"] = down_seconds
+    return section
 
 
 def _measure(state_dir: Path, changes: int) -> Section:
