@@ -18,6 +18,10 @@ module "network" {
   source = "./modules/network"
 
   name = var.name_prefix
+  # The endpoints' default policies read only these; the database secret is Aurora's, made
+  # after the network, so its endpoint stays scoped to the account's secrets (no cycle).
+  s3_endpoint_bucket_arns     = [module.firehose.bucket_arn]
+  ssm_endpoint_parameter_arns = [module.table_mapping.parameter_arn]
 }
 
 module "stream_ingest" {

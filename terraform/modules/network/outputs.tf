@@ -53,6 +53,15 @@ output "ssm_endpoint_id" {
   value       = try(aws_vpc_endpoint.ssm[0].id, null)
 }
 
+output "endpoint_policies" {
+  description = "Policy documents set on the endpoints this module creates (the least-privilege defaults or the *_endpoint_policy given), by endpoint: s3, secretsmanager, ssm; null for an endpoint not created."
+  value = {
+    s3             = try(aws_vpc_endpoint.s3[0].policy, null)
+    secretsmanager = try(aws_vpc_endpoint.secretsmanager[0].policy, null)
+    ssm            = try(aws_vpc_endpoint.ssm[0].policy, null)
+  }
+}
+
 output "endpoints_security_group_id" {
   description = "ID of the interface endpoints' security group; null when no interface endpoint is created."
   value       = try(aws_security_group.endpoints[0].id, null)

@@ -122,6 +122,75 @@ variable "create_ssm_endpoint" {
   default     = true
 }
 
+variable "s3_endpoint_policy" {
+  description = "JSON policy document of the S3 gateway endpoint, replacing the module's default. The gateway endpoint carries ALL S3 traffic from the route tables it is on, so in a VPC shared with other workloads give a policy that also allows their calls, or AWS's full-access document to switch the restriction off (see README). Null: the module's least-privilege default (s3:GetObject and s3:ListBucket on s3_endpoint_bucket_arns, by principals of this account)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_endpoint_policy == null || can(jsondecode(var.s3_endpoint_policy).Statement)
+    error_message = "s3_endpoint_policy must be a JSON policy document (an object with a Statement), for example from jsonencode() or aws_iam_policy_document."
+  }
+}
+
+variable "s3_endpoint_bucket_arns" {
+  description = "Buckets the default S3 endpoint policy allows reading (their objects and listing): the delivery bucket. Empty: any bucket owned by this account (s3:ResourceAccount condition)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.s3_endpoint_bucket_arns : can(regex("^arn:aws[a-zA-Z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
+    error_message = "every entry of s3_endpoint_bucket_arns must be an S3 bucket ARN (arn:aws:s3:::bucket-name), without an object path."
+  }
+}
+
+variable "secretsmanager_endpoint_policy" {
+  description = "JSON policy document of the Secrets Manager interface endpoint, replacing the module's default; with private DNS it answers every Secrets Manager call from the VPC, so include other workloads' calls (or AWS's full-access document, see README). Null: the module's least-privilege default (secretsmanager:GetSecretValue on secretsmanager_endpoint_secret_arns, by principals of this account)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.secretsmanager_endpoint_policy == null || can(jsondecode(var.secretsmanager_endpoint_policy).Statement)
+    error_message = "secretsmanager_endpoint_policy must be a JSON policy document (an object with a Statement), for example from jsonencode() or aws_iam_policy_document."
+  }
+}
+
+variable "secretsmanager_endpoint_secret_arns" {
+  description = "Secrets the default Secrets Manager endpoint policy allows reading: the loader's database secret. Empty: any secret of this account in this region (the root stack leaves it empty: the secret is Aurora's, and Aurora is created after the network)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.secretsmanager_endpoint_secret_arns : can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", arn))])
+    error_message = "every entry of secretsmanager_endpoint_secret_arns must be a secret ARN (arn:aws:secretsmanager:region:account:secret:name)."
+  }
+}
+
+variable "ssm_endpoint_policy" {
+  description = "JSON policy document of the SSM interface endpoint, replacing the module's default; with private DNS it answers every SSM call from the VPC (Session Manager, Run Command, Parameter Store), so include other workloads' calls (or AWS's full-access document, see README). Null: the module's least-privilege default (ssm:GetParameter on ssm_endpoint_parameter_arns, by principals of this account)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ssm_endpoint_policy == null || can(jsondecode(var.ssm_endpoint_policy).Statement)
+    error_message = "ssm_endpoint_policy must be a JSON policy document (an object with a Statement), for example from jsonencode() or aws_iam_policy_document."
+  }
+}
+
+variable "ssm_endpoint_parameter_arns" {
+  description = "Parameters the default SSM endpoint policy allows reading: the table mapping parameter. Empty: any parameter of this account in this region."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.ssm_endpoint_parameter_arns : can(regex("^arn:aws[a-zA-Z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", arn))])
+    error_message = "every entry of ssm_endpoint_parameter_arns must be a parameter ARN (arn:aws:ssm:region:account:parameter/name)."
+  }
+}
+
 ################################################################################
 # Security groups
 ################################################################################
