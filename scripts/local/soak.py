@@ -249,6 +249,7 @@ class Sampler(threading.Thread):
         stats = dataplane_stats(self.paths.root)
         if stats:
             self.progress.stats = stats
+            # one lag sample per change in a loaded object: the changes applied so far
             applied = int(stats.get("lag_ms", {}).get("samples") or 0)
             self.progress.applied = applied - self._applied_before
         elapsed = round(time.monotonic() - self.started, 1)
@@ -270,14 +271,17 @@ class Sampler(threading.Thread):
                 out, ["elapsed_s", "written", "applied", "label", "pid", "rss_kib"]
             )
             writer.writeheader()
-            while not self.halt.is_set():
+            while True:
+                halting = self.halt.is_set()  # then one last sample: the drained state
                 taken = self.sample()
                 self.rows.extend(taken)
                 writer.writerows(taken)
                 out.flush()
-                if time.monotonic() - last_print >= PROGRESS_EVERY_S:
+                if halting or time.monotonic() - last_print >= PROGRESS_EVERY_S:
                     last_print = time.monotonic()
                     print(self.describe(taken), flush=True)
+                if halting:
+                    return
                 self.halt.wait(SAMPLE_EVERY_S)
 
     def describe(self, taken: Sequence[dict[str, Any]]) -> str:
@@ -478,13 +482,11 @@ def write_and_drain(run: SoakRun) -> list[dict[str, Any]]:
     finally:
         sampler.halt.set()
         sampler.join()
-    drained_state = sampler.sample()
-    print(sampler.describe(drained_state), flush=True)
     run.summary["written"], run.summary["applied"] = progress.written, progress.applied
     run.summary["dataplane_stats"] = {
         k: v for k, v in progress.stats.items() if k not in ("invocations", "streams")
     }
-    return [*sampler.rows, *drained_state]
+    return sampler.rows
 
 
 def verify(run: SoakRun) -> None:

@@ -3,12 +3,15 @@ growth slope, and the mix of changes per wave."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
 
 from scripts.local.soak import (
     ProcessInfo,
+    Progress,
+    Sampler,
     assess,
     growth_per_100k,
     is_ours,
@@ -17,6 +20,7 @@ from scripts.local.soak import (
     rss_kib,
     wave_sizes,
 )
+from scripts.local.stack import StatePaths
 
 
 def test_every_descendant_is_named_by_its_root_and_workers_by_their_function():
@@ -110,3 +114,16 @@ def test_waves_add_up_and_never_touch_more_items_than_they_insert():
         assert sum(i + u + d for i, u, d in sizes) == total
         assert all(u + d <= i for i, u, d in sizes)
     assert next(iter(wave_sizes(10_000))) == (3_500, 1_000, 500)
+
+
+def test_a_halted_sampler_still_records_the_final_state_in_the_csv(tmp_path):
+    """No stack here: only the writer (this process) is found, and no counters."""
+    csv_path = tmp_path / "rss.csv"
+    sampler = Sampler(StatePaths(tmp_path / "stack"), Progress(written=7), csv_path)
+    sampler.halt.set()
+    sampler.run()
+    rows = list(csv.DictReader(csv_path.open()))
+    assert [(row["label"], row["written"], row["pid"]) for row in rows] == [
+        ("writer", "7", str(os.getpid()))
+    ]
+    assert int(rows[0]["rss_kib"]) > 1024 and sampler.rows[0]["label"] == "writer"
