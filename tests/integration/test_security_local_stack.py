@@ -59,14 +59,6 @@ def _terraform(tf_dir: Path, args: list[str], endpoint: str) -> str:
     return result.stdout
 
 
-# Findings known and open, kept out of the main test so it stays strict for everything else;
-# test_vpc_endpoint_policies_are_least_privilege (strict xfail) fails once they are fixed.
-OPEN_FINDINGS = {
-    "module.network.aws_vpc_endpoint.": "the network module sets no endpoint policy, so AWS's"
-    " default applies (Action, Principal and Resource *); IAM still scopes every call",
-}
-
-
 def _findings(deployed: Deployed) -> list[str]:
     policies = list(policy_documents(deployed.state))
     findings = [line for policy in policies for line in statement_findings(policy)]
@@ -83,19 +75,13 @@ def test_iam_policies_grant_no_wildcard_actions_or_unscoped_resources(deployed: 
         ("aws_iam_role", "assume_role_policy"),
         ("aws_iam_role_policy", "policy"),
         ("aws_kms_key", "policy"),
+        ("aws_vpc_endpoint", "policy"),
     } <= covered, covered
     roles = deployed.resources("aws_iam_role")
     assert len([p for p in policies if p.attribute == "assume_role_policy"]) == len(roles)
     assert len(roles) >= 3  # the three functions' execution roles at least
 
-    findings = [f for f in _findings(deployed) if not f.startswith(tuple(OPEN_FINDINGS))]
-    assert not findings, "too broad:\n" + "\n".join(findings)
-
-
-@pytest.mark.xfail(strict=True, reason=next(iter(OPEN_FINDINGS.values())))
-def test_vpc_endpoint_policies_are_least_privilege(deployed: Deployed) -> None:
-    assert [r for r in deployed.resources("aws_vpc_endpoint")], "no VPC endpoint in the state"
-    findings = [f for f in _findings(deployed) if f.startswith(tuple(OPEN_FINDINGS))]
+    findings = _findings(deployed)
     assert not findings, "too broad:\n" + "\n".join(findings)
 
 
