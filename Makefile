@@ -45,11 +45,11 @@ unit: venv ## unit tests (pure core and handlers; no servers)
 
 .PHONY: integration
 integration: venv ## tests against a real MariaDB started for the session
-	$(PY) -m pytest tests/integration -q -m "not localstack and not long"
+	$(PY) -m pytest tests/integration -q -m "not localstack and not long" --durations=10
 
 .PHONY: localstack-test
 localstack-test: build ## end to end on a throwaway local stack (apply, data through, compare, destroy)
-	$(PY) -m pytest tests/integration -q -m "localstack and not long"
+	$(PY) -m pytest tests/integration -q -m "localstack and not long" --durations=25
 
 .PHONY: long-test
 long-test: build ## the long tests (50,000-item backfill on the local stack); not part of make test
