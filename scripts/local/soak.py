@@ -508,10 +508,13 @@ def judge_memory(run: SoakRun, rows: Sequence[Mapping[str, Any]]) -> None:
     run.summary["growth"] = growth
     print("\npeak RSS per process (MiB; first / last quarter's peak):")
     for v in verdicts:
-        state = "reported only"
-        if v.asserted:
-            state = f"bounded (< {PEAK_BOUND_MIB}, no steady growth)" if v.ok else "NOT BOUNDED"
         first, last = v.first_quarter_peak_mib, v.last_quarter_peak_mib
+        state = "reported only"
+        if v.asserted and not v.ok:
+            state = "NOT BOUNDED"
+        elif v.asserted:
+            growth_note = "too short to judge growth" if first is None else "no steady growth"
+            state = f"bounded (< {PEAK_BOUND_MIB} MiB, {growth_note})"
         quarters = "n/a" if first is None or last is None else f"{first:.0f} / {last:.0f}"
         print(f"  {v.label:<34} peak {v.peak_mib:6.0f}  quarters {quarters:>11}  {state}")
         run.failures.extend(f"{v.label}: {problem}" for problem in v.problems)
