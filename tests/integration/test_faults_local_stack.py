@@ -12,8 +12,9 @@ stream ARN carries the table's creation time (a replayed CreateTable gets a new 
 the replayed CreateEventSourceMapping names the old one), and generated IDs and ARNs
 (secret suffixes, stream sequence numbers) differ. So the fault injected here is the
 emulator becoming unreachable: its process is stopped with SIGSTOP (the kernel still
-accepts TCP connections, nothing answers, so clients run into their read timeouts:
-botocore's 60 s, the Firehose emulator's 30 s for S3 writes) and resumed with SIGCONT.
+accepts TCP connections, nothing answers, so clients run into their read timeouts: the
+functions' 10 s, the data plane's 20 s, the Firehose emulator's 30 s for S3 writes) and
+resumed with SIGCONT.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
 pytestmark = pytest.mark.localstack
 
 MARIADB_DOWN_SECONDS = 5.0  # at least; it stays down until a load has failed against it
-MOTO_FROZEN_SECONDS = 200.0  # past a function's 3 attempts of botocore's 60 s read timeout
+MOTO_FROZEN_SECONDS = 75.0  # past the data plane's 2 x 20 s and the functions' 3 x 10 s reads
 LOADER_DLQ = "loader_dead_letter_queue_url"
 
 
@@ -247,8 +248,8 @@ def test_mariadb_restarted_while_changes_flow_loses_nothing_and_applies_nothing_
 def test_emulator_unreachable_mid_run_loses_nothing_and_applies_nothing_twice(
     stack: Stack,
 ) -> None:
-    """Injected: the moto server process is frozen (SIGSTOP) for 200 s, longer than any
-    client's whole retry budget (the data plane's 2 and the functions' 3 attempts of 60 s),
+    """Injected: the moto server process is frozen (SIGSTOP) for 75 s, longer than any
+    client's whole retry budget (the data plane's 2 attempts of 20 s, the functions' 3 of 10 s),
     with changes in the stream, in Firehose's buffers and objects waiting to be loaded,
     while drains keep the data plane stepping; then resumed (SIGCONT).
     Nothing is restarted: the data plane must keep its buffered records and stream positions

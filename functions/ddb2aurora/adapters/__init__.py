@@ -20,8 +20,13 @@ def client(service_name: str) -> Any:
     from botocore.config import Config  # noqa: PLC0415
 
     # Standard retry mode with few attempts: callers apply their own retry policy
-    # (stream_processor's backoff, the loader's asynchronous retries).
-    config = Config(retries={"mode": "standard", "max_attempts": 3})
+    # (stream_processor's backoff, the loader's asynchronous retries). Timeouts well inside
+    # the functions' own (60 s stream processor): with botocore's default 60 s read timeout
+    # one unresponsive endpoint would use the whole invocation three times over, and the
+    # function would time out instead of reporting what it could not deliver.
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10
+    )
     return boto3.client(service_name, config=config)
 
 

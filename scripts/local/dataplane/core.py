@@ -55,7 +55,11 @@ class DataPlane:
             aws_secret_access_key="test",  # noqa: S106 - the emulator's dummy credentials
             region_name=region,
         )
-        config = Config(retries={"max_attempts": 2, "mode": "standard"})
+        # An emulator that stops answering surfaces within ~1 min (2 attempts of 20 s)
+        # instead of botocore's default 60 s per read.
+        config = Config(
+            retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=20
+        )
 
         def client(service: str) -> Any:
             return session.client(service, endpoint_url=aws_endpoint_url, config=config)
