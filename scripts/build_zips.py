@@ -139,6 +139,17 @@ def function_files(function: str, site: Path) -> dict[str, Path]:
     return files
 
 
+def zip_content(name: str, path: Path) -> bytes:
+    """A file's bytes as zipped. A wheel's RECORD also lists the console scripts pip wrote
+    to bin/ (not zipped), hashed with the installing interpreter's path in their shebang,
+    so those lines would make the zips differ by where the build ran: they are dropped."""
+    content = path.read_bytes()
+    if not name.endswith(".dist-info/RECORD"):
+        return content
+    lines = content.decode().splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("../")).encode()
+
+
 def write_zip(destination: Path, files: dict[str, Path]) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".zip.partial")
@@ -148,7 +159,7 @@ def write_zip(destination: Path, files: dict[str, Path]) -> None:
             info.create_system = ZIP_UNIX
             info.external_attr = ZIP_FILE_MODE << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[name].read_bytes(), compresslevel=ZIP_LEVEL)
+            archive.writestr(info, zip_content(name, files[name]), compresslevel=ZIP_LEVEL)
     partial.replace(destination)
 
 

@@ -98,6 +98,21 @@ def test_zip_entries_are_normalised_and_pure_python(
         assert not info.filename.startswith("ddb2aurora/") or "/tests/" not in info.filename
 
 
+@pytest.mark.parametrize("function", build_zips.FUNCTIONS)
+def test_zip_content_does_not_depend_on_where_it_was_built(
+    builds: tuple[dict[str, Path], dict[str, Path]], function: str
+) -> None:
+    """pip writes the installing interpreter's path into console scripts, and their hashes
+    into RECORD: nothing of that may reach the zip, or zips differ between machines."""
+    interpreter_directory = str(Path(sys.executable).parent).encode()
+    with zipfile.ZipFile(builds[0][function]) as archive:
+        for info in archive.infolist():
+            content = archive.read(info)
+            assert interpreter_directory not in content, info.filename
+            if info.filename.endswith(".dist-info/RECORD"):
+                assert b"\n../" not in b"\n" + content, info.filename
+
+
 def unpack(zip_path: Path, folder: Path) -> Path:
     folder.mkdir()
     with zipfile.ZipFile(zip_path) as archive:
