@@ -369,6 +369,10 @@ def test_verify_names_a_missing_an_extra_and_an_altered_row_and_exits_non_zero(s
     assert [k["page_id"] for k in report["missing"]] == [missing["page_id"]["S"]]
     assert [k["page_id"] for k in report["extra"]] == ["/drift/extra"]
     assert report["different"][0]["columns"][0]["column"] == "hits"
+    # without the recheck the digest-only pass reads the differing keys alone to name columns
+    unchecked = stack.cli_json("verify", "--recheck-after", "-1", expect=1)
+    drift = ("counts", "missing", "extra", "different")
+    assert {k: unchecked[k] for k in drift} == {k: report[k] for k in drift}
     status = stack.cli_json("status", expect=1)
     assert status["last_verify"]["ok"] is False and status["last_verify"]["missing"] == 1
 

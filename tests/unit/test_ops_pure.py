@@ -24,10 +24,11 @@ from ddb2aurora.ops.dlq import (
     parse_stream_message,
 )
 from ddb2aurora.ops.errors import OpsError, explain
+from ddb2aurora.ops.records import wire
 from ddb2aurora.ops.replay import StreamExpired, error_records, replay_copy_key, reread_batch
 from ddb2aurora.ops.scan import RateLimiter, TableInfo, page_cost, read_budget
 from ddb2aurora.ops.target import resolve
-from ddb2aurora.ops.verify import guess_typed_keys
+from ddb2aurora.ops.verify import database_side, guess_typed_keys, source_side
 from ddb2aurora.sql_types import Kind
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,6 +125,55 @@ def test_a_datetime_key_is_rebuilt_in_the_schema_spelling():
     key = canonical_row(MAPPING, MAPPING.row(_item())).key
     typed = guess_typed_keys(MAPPING, key, {"page_id": "S", "activity_dt": "S"})
     assert typed == {"page_id": {"S": "/a"}, "activity_dt": {"S": "2026-11-30T01:02:03.456Z"}}
+
+
+class _OnePageTable:
+    """A DynamoDB client's scan() over one page of items (source_side's only call)."""
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+
+    def scan(self, **_params: object) -> dict:
+        return {"Items": self.items}
+
+
+def _full_pass(items: list[dict], attribute_types: dict[str, str]) -> tuple[Side, Side]:
+    source = source_side(
+        _OnePageTable(items),
+        table="t",
+        mapping=MAPPING,
+        attribute_types=attribute_types,
+        segments=1,
+        budget=None,
+        progress=lambda _n: None,
+    )
+    rows = [(*MAPPING.row(wire(item)), None) for item in items]
+    rows[0] = (*MAPPING.row(wire({**_item(hits=99), "page_id": items[0]["page_id"]})), None)
+    database = database_side(None, MAPPING, rows, keep_rows=False)
+    return source, database
+
+
+def test_a_full_pass_keeps_a_16_byte_digest_per_key_and_no_row_values():
+    items = [{**_item(hits=n), "page_id": {"S": f"/p{n}"}} for n in range(20)]
+    source, database = _full_pass(items, {"page_id": "S", "activity_dt": "S"})
+    drift = compare(MAPPING, source, database)
+    assert [d.key for d in drift.different] == [("/p0", "2026-11-30 01:02:03.456000")]
+    assert drift.different[0].columns == []  # named later, from a read of just that key
+    assert len(source.digests) == len(database.digests) == 20
+    assert {len(digest) for digest in [*source.digests.values(), *database.digests.values()]} == {
+        16
+    }
+    assert source.rows == {} and database.rows == {}
+    assert source.typed_keys == {}  # every item key is rebuilt from its key text
+
+
+def test_a_full_pass_keeps_the_item_keys_it_cannot_rebuild():
+    items = [{**_item(), "page_id": {"S": "/p"}}]
+    source, _ = _full_pass(items, {"page_id": "N", "activity_dt": "S"})
+    key = ("/p", "2026-11-30 01:02:03.456000")
+    assert source.typed_keys == {
+        key: {"page_id": {"S": "/p"}, "activity_dt": items[0]["activity_dt"]}
+    }
 
 
 # ---- checkpoint -----------------------------------------------------------------------

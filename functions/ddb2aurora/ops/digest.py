@@ -7,6 +7,10 @@ Canonical forms by column kind: integers and decimals as normalised decimal text
 datetimes ``YYYY-MM-DD HH:MM:SS.ffffff``, dates ISO, JSON re-serialised with sorted keys
 and normalised numbers (Aurora MySQL reformats stored JSON), binary as hex, text as is.
 NULL is a marker no text can equal.
+
+A full pass keeps only key -> 16-byte digest per row (``Side(keep_rows=False)``), so its
+memory grows with the number of keys, not with row width; the values of the few keys that
+differ are read again afterwards to describe them.
 """
 
 from __future__ import annotations
@@ -81,8 +85,8 @@ class CanonicalRow:
     values: tuple[str, ...]
 
     @property
-    def digest(self) -> str:
-        return hashlib.sha256(SEPARATOR.join(self.values).encode()).hexdigest()
+    def digest(self) -> bytes:
+        return hashlib.blake2b(SEPARATOR.join(self.values).encode(), digest_size=16).digest()
 
 
 def canonical_row(mapping: TableMapping, values: Sequence[Any]) -> CanonicalRow:
@@ -102,23 +106,28 @@ def key_text(mapping: TableMapping, key: Key) -> str:
 
 @dataclass
 class Side:
-    """One side of a comparison: digest by key, plus (source side) rejected items."""
+    """One side of a comparison: a digest per key; the canonical values per key only with
+    ``keep_rows`` (reads of a few keys; a full pass keeps digests alone); rejected items and
+    (source side, given by the caller) the item keys that cannot be rebuilt from the key."""
 
-    digests: dict[Key, str] = field(default_factory=dict)
+    keep_rows: bool = True
+    digests: dict[Key, bytes] = field(default_factory=dict)
     rows: dict[Key, tuple[str, ...]] = field(default_factory=dict)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (item keys, reason)
     deleted: int = 0
-    typed_keys: dict[Key, dict[str, Any]] = field(default_factory=dict)  # source side
+    typed_keys: dict[Key, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, row: CanonicalRow, typed_keys: dict[str, Any] | None = None) -> None:
         self.digests[row.key] = row.digest
-        self.rows[row.key] = row.values
+        if self.keep_rows:
+            self.rows[row.key] = row.values
         if typed_keys is not None:
             self.typed_keys[row.key] = typed_keys
 
     def merge(self, other: Side) -> None:
         self.digests.update(other.digests)
-        self.rows.update(other.rows)
+        if self.keep_rows:
+            self.rows.update(other.rows)
         self.typed_keys.update(other.typed_keys)
         self.rejected += other.rejected
         self.deleted += other.deleted
@@ -145,23 +154,34 @@ class Drift:
         return not (self.missing or self.extra or self.different)
 
 
+def differing_columns(
+    mapping: TableMapping, source: tuple[str, ...] | None, database: tuple[str, ...] | None
+) -> list[tuple[str, str, str]]:
+    """(column, DynamoDB side, database side) for each column whose values differ; none
+    when either side's values are unknown."""
+    if source is None or database is None:
+        return []
+    names = [column.name for column in mapping.columns]
+    return [
+        (name, want, got)
+        for name, want, got in zip(names, source, database, strict=True)
+        if want != got
+    ]
+
+
 def compare(
     mapping: TableMapping, source: Side, database: Side, keys: Iterable[Key] | None = None
 ) -> Drift:
-    """Compare the sides over ``keys`` (default: every key on either side)."""
-    names = [column.name for column in mapping.columns]
+    """Compare the sides over ``keys`` (default: every key on either side). Differing keys
+    name their columns where both sides kept rows, else none (the caller reads them)."""
     wanted = set(keys) if keys is not None else set(source.digests) | set(database.digests)
     missing = sorted(k for k in wanted if k in source.digests and k not in database.digests)
     extra = sorted(k for k in wanted if k in database.digests and k not in source.digests)
-    different = []
-    for key in sorted(k for k in wanted if k in source.digests and k in database.digests):
-        if source.digests[key] != database.digests[key]:
-            columns = [
-                (name, want, got)
-                for name, want, got in zip(names, source.rows[key], database.rows[key], strict=True)
-                if want != got
-            ]
-            different.append(Difference(key, columns))
+    different = [
+        Difference(key, differing_columns(mapping, source.rows.get(key), database.rows.get(key)))
+        for key in sorted(k for k in wanted if k in source.digests and k in database.digests)
+        if source.digests[key] != database.digests[key]
+    ]
     return Drift(
         source_rows=len(source.digests),
         database_rows=len(database.digests),
