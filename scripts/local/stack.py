@@ -498,6 +498,10 @@ def start_dataplane(paths: StatePaths, restart: bool) -> dict[str, Any]:
             str(REPO_ROOT / "dist"),
         ],
         paths.logs / "dataplane.out",
+        # glibc gives each new thread (one per control request) its own malloc arena and
+        # keeps their freed memory: the soak saw the data plane's RSS grow ~16 MiB per
+        # 100,000 changes with no growth in live Python objects.
+        env={**os.environ, "MALLOC_ARENA_MAX": "2"},
     )
     paths.dataplane_pid.write_text(f"{pid}\n")
     deadline = time.monotonic() + DATAPLANE_READY_TIMEOUT_SECONDS
