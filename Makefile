@@ -107,10 +107,12 @@ tflint: ## tflint in every Terraform directory (.tflint.hcl), when tflint is ins
 lint: lint-py tf-fmt-check tf-validate tf-docs-check checkov tflint ## every static check: Python and Terraform
 
 .PHONY: tf-test
-tf-test: tf-init ## terraform test (mock provider, plan level) in every directory with tests/
-	@for dir in $(TF_TEST_DIRS); do \
-	  echo "== terraform test $$dir"; terraform -chdir=$$dir test -no-color || exit 1; \
-	done
+tf-test: tf-init ## terraform test (mock provider, plan level) in every directory with tests/, two at a time
+	@mkdir -p build/tf-test
+	@printf '%s\n' $(TF_TEST_DIRS) | xargs -P 2 -I{} sh -c \
+	  'log=build/tf-test/$$(echo {} | tr / _).log; \
+	   if terraform -chdir={} test -no-color >$$log 2>&1; then echo "== terraform test {}: passed"; cat $$log; \
+	   else echo "== terraform test {}: FAILED"; cat $$log; exit 1; fi'
 
 .PHONY: test
 test: lint unit tf-test integration localstack-test ## everything CI runs
