@@ -406,25 +406,20 @@ def test_bisect_retries_and_on_failure_record(
 
 
 def test_partial_response_fault_is_bisected_at_the_reported_record_not_halved(
-    aws: Aws, code: tuple[Path, bytes], event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
     """AWS: with BisectBatchOnFunctionError and ReportBatchItemFailures, a partial batch
     response bisects the batch at the returned sequence number and only the rest is
     retried; halving is for a failed invocation. So a function that keeps reporting the
     same record retries from it until MaximumRetryAttempts, then that position goes to
     the on-failure destination."""
-    stream_arn = aws.table("items")
-    aws.function("proc", code[1], "fixture.report_poison", {"EVENT_LOG": str(event_log)})
-    dlq_url, dlq_arn = aws.queue("stream-dlq")
-    aws.lam.create_event_source_mapping(
-        EventSourceArn=stream_arn,
-        FunctionName="proc",
-        StartingPosition="TRIM_HORIZON",
+    _, dlq_url = deploy.stream_mapping(
+        "fixture.report_poison",
+        on_failure=True,
         BatchSize=4,
         BisectBatchOnFunctionError=True,
         FunctionResponseTypes=["ReportBatchItemFailures"],
         MaximumRetryAttempts=2,
-        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
     )
     plane = plane_factory()
     for index in range(4):
