@@ -47,6 +47,7 @@ APPLY_TIMEOUT_SECONDS = 900.0
 DESTROY_TIMEOUT_SECONDS = 300.0
 DATAPLANE_READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
+MOTO_SAVE_TIMEOUT_SECONDS = 180.0  # requests in flight (30 s at most), then the pickle
 
 # Provider endpoint names (hashicorp/aws 5.x) of every service the stack may touch; each
 # points at the one emulator URL, as tflocal does.
@@ -98,6 +99,11 @@ class StatePaths:
     @property
     def moto_json(self) -> Path:
         return self.root / "moto.json"
+
+    @property
+    def moto_state(self) -> Path:
+        """Where moto's backends wait while it restarts (see ``restart_moto``)."""
+        return self.root / "moto-state.pickle"
 
     @property
     def stack_json(self) -> Path:
@@ -190,9 +196,10 @@ def _write_json(path: Path, data: Mapping[str, Any], mode: int = 0o600) -> None:
 # ---- moto ---------------------------------------------------------------------------------
 
 
-def _moto_command(port: int) -> list[str]:
+def _moto_command(port: int, state_file: Path) -> list[str]:
     """moto server through the data plane's launcher, which switches off moto's own
-    in-process Lambda delivery (it would swallow the stream records the data plane reads)."""
+    in-process Lambda delivery (it would swallow the stream records the data plane reads)
+    and can restart keeping its account (``restart_moto``)."""
     return [
         sys.executable,
         "-m",
@@ -201,21 +208,17 @@ def _moto_command(port: int) -> list[str]:
         "127.0.0.1",
         "-p",
         str(port),
+        "--state-file",
+        str(state_file),
     ]
 
 
-def start_moto(paths: StatePaths) -> str:
-    """Start moto server on a free loopback port unless ours is running; return its URL."""
-    known = _read_json(paths.moto_json)
-    if known and _alive(int(known["pid"])) and _http_ok(known["url"] + "/moto-api/"):
-        return str(known["url"])
-    if known:  # ours but not answering: replace it rather than leave it running
-        _terminate(int(known["pid"]))
-    port = _free_port()
+def _spawn_moto(paths: StatePaths, port: int) -> str:
+    """Start the launcher on port and wait until it answers; return its URL."""
     url = f"http://127.0.0.1:{port}"
     # AWS managed policies (AmazonRDSEnhancedMonitoringRole, …) exist only when asked for.
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    pid = _spawn(_moto_command(port), paths.logs / "moto.log", env=env)
+    pid = _spawn(_moto_command(port, paths.moto_state), paths.logs / "moto.log", env=env)
     _write_json(paths.moto_json, {"pid": pid, "url": url})
     deadline = time.monotonic() + MOTO_READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -227,11 +230,52 @@ def start_moto(paths: StatePaths) -> str:
     raise StackError(f"moto server not ready after {MOTO_READY_TIMEOUT_SECONDS:.0f} s")
 
 
+def start_moto(paths: StatePaths) -> str:
+    """Start moto server on a free loopback port unless ours is running; return its URL."""
+    known = _read_json(paths.moto_json)
+    if known and _alive(int(known["pid"])) and _http_ok(known["url"] + "/moto-api/"):
+        return str(known["url"])
+    if known:  # ours but not answering: replace it rather than leave it running
+        _terminate(int(known["pid"]))
+    paths.moto_state.unlink(missing_ok=True)  # a new emulator starts with an empty account
+    return _spawn_moto(paths, _free_port())
+
+
 def stop_moto(paths: StatePaths) -> None:
     known = _read_json(paths.moto_json)
     if known:
         _terminate(int(known["pid"]))
     paths.moto_json.unlink(missing_ok=True)
+    paths.moto_state.unlink(missing_ok=True)
+
+
+def restart_moto(state_dir: Path, while_down: Callable[[], None] = lambda: None) -> str:
+    """Restart the stack's moto server keeping its account (the "emulator restarted" fault):
+    SIGUSR1 makes the launcher answer 503 to new requests, let those in flight finish, save
+    every backend and exit; ``while_down`` runs while nothing listens on the port; then a new
+    process on the same port loads the saved account. moto is started again even when
+    ``while_down`` raises. Returns the URL (unchanged)."""
+    paths = StatePaths(state_dir.resolve())
+    known = _read_json(paths.moto_json)
+    if not known or not _alive(int(known["pid"])):
+        raise StackError(f"the stack's moto server ({paths.moto_json}) is not running")
+    pid, port = int(known["pid"]), int(str(known["url"]).rsplit(":", 1)[1])
+    paths.moto_state.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + MOTO_SAVE_TIMEOUT_SECONDS
+    while _alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        if time.monotonic() > deadline:
+            raise StackError(f"moto did not save its state within {MOTO_SAVE_TIMEOUT_SECONDS} s")
+        time.sleep(0.1)
+    if not paths.moto_state.exists():
+        raise StackError(f"moto exited without saving its state; see {paths.logs / 'moto.log'}")
+    try:
+        while_down()
+    finally:
+        url = _spawn_moto(paths, port)
+    return url
 
 
 # ---- terraform ----------------------------------------------------------------------------

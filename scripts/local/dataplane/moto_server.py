@@ -15,15 +15,39 @@ aws:SecureTransport is false) denies every object read and write. The launcher d
 those statements before moto evaluates a bucket policy, as if every request came over TLS
 (which is what the SDKs use against AWS); every other statement is evaluated as before.
 
+And it can restart without losing the account, which moto alone cannot (it keeps every
+resource in memory only; its recorder's replay builds a different account, with new ARNs and
+IDs). With ``--state-file PATH``, SIGUSR1 closes the server as an endpoint that restarts
+would: new requests get HTTP 503 (which every AWS SDK retries), the ones in flight finish,
+every backend is pickled to PATH and the process exits. A server started with a PATH that
+exists loads it (the same tables, stream positions, queues, objects, keys) and removes it.
+SIGTERM still exits without saving.
+
 Usage: python -m scripts.local.dataplane.moto_server [-H 127.0.0.1] [-p PORT]
-(the same arguments as moto_server).
+[--state-file PATH]
 """
 
 from __future__ import annotations
 
+import argparse
+import collections
+import functools
+import io
 import json
+import logging
+import os
+import pickle
+import signal
 import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("moto_server")
+DRAIN_TIMEOUT_S = 30.0  # an SQS long poll holds a request for up to 20 s
 
 
 def disable_in_process_delivery() -> None:
@@ -70,12 +94,206 @@ def treat_requests_as_tls() -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+# ---- restart with the account kept ---------------------------------------------------------
+
+
+def _weak_value_dictionary(items: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, Any]:
+    return weakref.WeakValueDictionary(items)
+
+
+def _default_dict(
+    cls: type[collections.defaultdict[Any, Any]],
+    factory: Callable[[], Any] | None,
+    items: dict[Any, Any],
+    attributes: dict[str, Any],
+) -> collections.defaultdict[Any, Any]:
+    rebuilt = cls.__new__(cls)
+    collections.defaultdict.__init__(rebuilt, factory)
+    rebuilt.update(items)
+    if attributes:
+        rebuilt.__dict__.update(attributes)
+    return rebuilt
+
+
+def _private_key(der: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_der_private_key(der, password=None)
+
+
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+class BackendPickler(pickle.Pickler):
+    """pickle, plus the few things moto's backends hold that pickle refuses: locks (a fresh
+    one), weak-value dictionaries, defaultdicts made with a lambda or a subclass __init__
+    (SSM's ParameterDict), and KMS's private keys (as PKCS8 DER)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _LOCK_TYPES):
+            return (threading.RLock if "RLock" in type(obj).__name__ else threading.Lock, ())
+        if isinstance(obj, weakref.WeakValueDictionary):
+            return (_weak_value_dictionary, (dict(obj.items()),))
+        if isinstance(obj, collections.defaultdict):
+            factory = obj.default_factory
+            if getattr(factory, "__name__", "") == "<lambda>" and factory is not None:
+                sample = factory()
+                factory = (
+                    functools.partial(collections.defaultdict, sample.default_factory)
+                    if isinstance(sample, collections.defaultdict)
+                    else type(sample)
+                )
+            return (_default_dict, (type(obj), factory, dict(obj), getattr(obj, "__dict__", {})))
+        if type(obj).__module__.startswith("cryptography") and hasattr(obj, "private_bytes"):
+            from cryptography.hazmat.primitives import serialization
+
+            der = obj.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            return (_private_key, (der,))
+        return NotImplemented
+
+
+def _backend_dicts() -> Iterable[Any]:
+    from moto.core.base_backend import BackendDict
+
+    instances = BackendDict._instances  # type: ignore[misc]
+    return {id(backends): backends for backends in instances}.values()
+
+
+def save_state(path: Path) -> int:
+    """Pickle every backend in use ({service: {account: {region: backend}}}) to path
+    atomically; returns its size."""
+    state = {
+        backends.service_name: {account: dict(regions) for account, regions in backends.items()}
+        for backends in _backend_dicts()
+    }
+    buffer = io.BytesIO()
+    BackendPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(buffer.getvalue())
+    temporary.replace(path)
+    return buffer.tell()
+
+
+def load_state(path: Path) -> list[str]:
+    """Install the backends saved at path; returns the services restored."""
+    from moto.backends import get_backend
+
+    state = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, written by save_state
+    for service, accounts in state.items():
+        backends = get_backend(service)
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                dict.__setitem__(backends[account], region, backend)
+    return sorted(state)
+
+
+class RestartGate:
+    """WSGI middleware that counts the requests in flight; once closed, it answers every
+    new request 503 Service Unavailable, as an endpoint that is going away. A request is
+    counted out when the server closes its response, that is after writing it: a client
+    never loses the answer to a change that was applied."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.changed = threading.Condition()
+        self.in_flight = 0
+        self.closed = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.changed:
+            if self.closed:
+                start_response(
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain"), ("Connection", "close")],
+                )
+                return [b"Service Unavailable: the emulator is restarting"]
+            self.in_flight += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                chunks = list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+            return _Response(chunks, self._count_out)
+        except BaseException:
+            self._count_out()
+            raise
+
+    def _count_out(self) -> None:
+        with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new requests and wait for those in flight; False if some outlived timeout."""
+        with self.changed:
+            self.closed = True
+            return self.changed.wait_for(lambda: self.in_flight == 0, timeout)
+
+
+class _Response:
+    """A response body whose ``close`` (called by the server once it is written) reports."""
+
+    def __init__(self, chunks: list[bytes], on_close: Callable[[], None]) -> None:
+        self.chunks = chunks
+        self.on_close = on_close
+
+    def __iter__(self) -> Any:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.on_close()
+
+
+def _save_and_exit(gate: RestartGate, path: Path) -> None:
+    started = time.monotonic()
+    if not gate.close(DRAIN_TIMEOUT_S):
+        log.warning("requests still in flight after %.0f s; saving anyway", DRAIN_TIMEOUT_S)
+    size = save_state(path)
+    log.warning(
+        "state saved to %s (%d bytes, %.1f s); exiting for a restart",
+        path,
+        size,
+        time.monotonic() - started,
+    )
+    os._exit(0)  # the serving threads hold sockets; nothing else is left to flush
+
+
 def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    parser.add_argument("--state-file", type=Path, default=None)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+
     disable_in_process_delivery()
     treat_requests_as_tls()
-    from moto.server import main as moto_main
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import run_simple
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    if args.state_file is not None and args.state_file.exists():
+        started = time.monotonic()
+        services = load_state(args.state_file)
+        args.state_file.unlink()
+        log.warning(
+            "state loaded from %s (%s) in %.1f s",
+            args.state_file,
+            ", ".join(services),
+            time.monotonic() - started,
+        )
+    gate = RestartGate(DomainDispatcherApplication(create_backend_app))
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    if args.state_file is not None:
+        state_file = args.state_file
+        signal.signal(signal.SIGUSR1, lambda signum, frame: _save_and_exit(gate, state_file))
+    run_simple(args.host, args.port, gate, threaded=True)
 
 
 if __name__ == "__main__":
