@@ -22,21 +22,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scripts.local import stack as local_stack
-from scripts.local.mariadb import connect_view
 from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
+from tests.support.local_stack import LocalStack
 
 pytestmark = pytest.mark.localstack
 
@@ -45,73 +41,16 @@ MOTO_FROZEN_SECONDS = 75.0  # past the data plane's 2 x 20 s and the functions' 
 LOADER_DLQ = "loader_dead_letter_queue_url"
 
 
-@dataclass
-class Stack:
-    state_dir: Path
-    info: dict[str, Any]
-
-    @property
-    def table(self) -> str:
-        return str(self.info["table_name"])
-
-    def client(self, service: str) -> Any:
-        return local_stack.boto_client(service, self.info["aws_endpoint_url"])
-
-    def control(self, path: str, body: dict[str, Any] | None = None, timeout: float = 600) -> Any:
-        url = json.loads((self.state_dir / "dataplane.json").read_text())["control_url"] + path
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - loopback control endpoint
-            url, data=data, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - loopback
-            return json.loads(reply.read() or b"null")
-
-    def drain(self, timeout: float = 300) -> dict[str, Any]:
-        return dict(self.control("/drain", {"timeout": timeout}, timeout=timeout + 120))
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.control("/stats"))
-
-    def cli_json(self, *args: str) -> dict[str, Any]:
-        result = subprocess.run(
-            [
-                sys.executable, "-m", "ddb2aurora.ops.cli", *args, "--json",
-                "--local", "--state-dir", str(self.state_dir),
-            ],
-            capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
-        assert result.stdout, f"{args}: exit {result.returncode}\n{result.stderr}"
-        return dict(json.loads(result.stdout))
-
-    def sql(self, statement: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        connection = connect_view(self.info["mysql"], autocommit=True)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement, args)
-                return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-    def queue_depth(self, output: str) -> int:
-        attributes = self.client("sqs").get_queue_attributes(
-            QueueUrl=self.info["terraform_outputs"][output],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(
-            attributes["ApproximateNumberOfMessagesNotVisible"]
-        )
-
-
 @pytest.fixture(scope="module")
-def stack(shared_local_stack: Any) -> Stack:
-    return Stack(shared_local_stack.state_dir, shared_local_stack.info)
+def stack(shared_local_stack: Any) -> LocalStack:
+    return LocalStack.of(shared_local_stack)
 
 
 @dataclass
 class ChangeWriter:
     """Writes inserts, updates and deletes of its own page_id prefix; remembers the live keys."""
 
-    stack: Stack
+    stack: LocalStack
     prefix: str
     seed: int
     live: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
@@ -182,16 +121,7 @@ def _failed_loads(stats: dict[str, Any]) -> int:
     return int(stats["async"]["retried"]) + int(stats["async"]["exhausted"])
 
 
-def _db_live_keys(stack: Stack, prefix: str) -> set[tuple[str, str]]:
-    rows = stack.sql(
-        "SELECT page_id, DATE_FORMAT(activity_dt, '%%Y-%%m-%%dT%%H:%%i:%%s.%%f')"
-        " FROM web_analytics WHERE _deleted_at IS NULL AND page_id LIKE %s",
-        (f"/{prefix}/%",),
-    )
-    return {(page, stamp[:23] + "Z") for page, stamp in rows}
-
-
-def _recover_and_check(stack: Stack, writer: ChangeWriter) -> None:
+def _recover_and_check(stack: LocalStack, writer: ChangeWriter) -> None:
     """Drain, replay the loader DLQ if loads landed there, then the promises; the last
     drain must be clean, so the tests after this one share a healthy stack."""
     report = stack.drain()
@@ -206,7 +136,7 @@ def _recover_and_check(stack: Stack, writer: ChangeWriter) -> None:
 
     verify = stack.cli_json("verify")
     assert verify["ok"], verify
-    assert _db_live_keys(stack, writer.prefix) == set(writer.live)  # nothing lost
+    assert stack.live_keys(writer.prefix) == set(writer.live)  # nothing lost
     copies = stack.sql(
         "SELECT COUNT(*), COUNT(DISTINCT `bucket`,"
         " SUBSTRING_INDEX(object_key, '.replay-', 1)) FROM _ddb2aurora_manifest"
@@ -215,7 +145,7 @@ def _recover_and_check(stack: Stack, writer: ChangeWriter) -> None:
 
 
 def test_mariadb_restarted_while_changes_flow_loses_nothing_and_applies_nothing_twice(
-    stack: Stack,
+    stack: LocalStack,
 ) -> None:
     """Injected: the stack's MariaDB is stopped (SIGTERM, clean shutdown: open loader
     transactions roll back) while a writer keeps changing DynamoDB and drains keep Firehose
@@ -246,7 +176,7 @@ def test_mariadb_restarted_while_changes_flow_loses_nothing_and_applies_nothing_
 
 
 def test_emulator_unreachable_mid_run_loses_nothing_and_applies_nothing_twice(
-    stack: Stack,
+    stack: LocalStack,
 ) -> None:
     """Injected: the moto server process is frozen (SIGSTOP) for 75 s, longer than any
     client's whole retry budget (the data plane's 2 attempts of 20 s, the functions' 3 of 10 s),

@@ -15,11 +15,7 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,113 +25,44 @@ from scripts.local import stack as local_stack_module
 from scripts.local.compare import Comparison, compare_table, sample_mapping
 from scripts.local.mariadb import connect_view
 from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
+from tests.support.local_stack import DRAIN_TIMEOUT_SECONDS, REPO_ROOT, LocalStack
 
 pytestmark = pytest.mark.localstack
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DRAIN_TIMEOUT_SECONDS = 300
 ON_LOCALSTACK = bool(os.environ.get("LOCALSTACK_ENDPOINT"))
 
 
-@dataclass
-class Stack:
-    state_dir: Path
-    info: dict[str, Any]
-
-    @property
-    def table(self) -> str:
-        return str(self.info["table_name"])
-
-    @property
-    def bucket(self) -> str:
-        return str(self.info["bucket_name"])
-
-    def client(self, service: str) -> Any:
-        return local_stack_module.boto_client(service, self.info["aws_endpoint_url"])
-
-    def mysql(self) -> Any:
-        return connect_view(self.info["mysql"], autocommit=False)
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        control_url = json.loads((self.state_dir / "dataplane.json").read_text())["control_url"]
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 (loopback control endpoint)
-            control_url + path, data=data, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
-            return json.loads(reply.read() or b"null")
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.control("/stats"))
-
-    def drain(self, *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
-        if ON_LOCALSTACK:
-            self._wait_until_agrees()
-            return subprocess.CompletedProcess([], 0, "", "")
-        result = subprocess.run(
-            [
-                sys.executable, "-m", "scripts.local.dataplane", "--state-dir", str(self.state_dir),
-                "drain", "--timeout", str(DRAIN_TIMEOUT_SECONDS),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=REPO_ROOT,
-            check=False,
-        )  # fmt: skip
-        if expect_ok:
-            assert result.returncode == 0, f"drain failed:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    def _wait_until_agrees(self) -> None:
-        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
-        while not self.compare().agrees and time.monotonic() < deadline:
-            time.sleep(5)
-
-    def compare(self) -> Comparison:
-        connection = self.mysql()
-        try:
-            return compare_table(self.client("dynamodb"), self.table, connection, sample_mapping())
-        finally:
-            connection.close()
-
-    def write(
-        self, puts: Sequence[dict[str, Any]] = (), deletes: Sequence[dict[str, Any]] = ()
-    ) -> None:
-        dynamodb = self.client("dynamodb")
-        for item in puts:
-            dynamodb.put_item(TableName=self.table, Item=item)
-        for key in deletes:
-            dynamodb.delete_item(TableName=self.table, Key=key)
-
-    def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        connection = self.mysql()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, args)
-                return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-
 @pytest.fixture(scope="module")
-def stack(shared_local_stack: Any) -> Stack:
-    return Stack(shared_local_stack.state_dir, shared_local_stack.info)
+def stack(shared_local_stack: Any) -> LocalStack:
+    return LocalStack.of(shared_local_stack)
+
+
+def _compare(stack: LocalStack) -> Comparison:
+    connection = connect_view(stack.info["mysql"], autocommit=False)
+    try:
+        return compare_table(stack.client("dynamodb"), stack.table, connection, sample_mapping())
+    finally:
+        connection.close()
+
+
+def _drain(stack: LocalStack, *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """The data plane's drain command; on LocalStack, a wait until the database agrees."""
+    if ON_LOCALSTACK:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while not _compare(stack).agrees and time.monotonic() < deadline:
+            time.sleep(5)
+        return subprocess.CompletedProcess([], 0, "", "")
+    result = stack.drain_with_cli()
+    if expect_ok:
+        assert result.returncode == 0, f"drain failed:\n{result.stdout}\n{result.stderr}"
+    return result
 
 
 def _page(prefix: str, item: dict[str, str]) -> dict[str, str]:
     return {**item, "page_id": f"/{prefix}{item['page_id']}"}
 
 
-def _live_keys(stack: Stack, prefix: str) -> set[tuple[str, str]]:
-    rows = stack.rows(
-        "SELECT page_id, DATE_FORMAT(activity_dt, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')"
-        " FROM web_analytics WHERE _deleted_at IS NULL AND page_id LIKE %s",
-        (f"/{prefix}/%",),
-    )
-    return {(page, stamp[:23] + "Z") for page, stamp in rows}
-
-
-def test_inserts_updates_deletes_and_reinserts_reach_the_database(stack: Stack) -> None:
+def test_inserts_updates_deletes_and_reinserts_reach_the_database(stack: LocalStack) -> None:
     generator = ClickstreamGenerator(seed=1)
     items = [_page("crud", item) for item in generator.items(120)]
     updated = [generator.updated(item) for item in items[:30]]
@@ -145,38 +72,38 @@ def test_inserts_updates_deletes_and_reinserts_reach_the_database(stack: Stack) 
     stack.write(puts=[to_dynamodb(item) for item in updated])
     stack.write(deletes=[key_of(item) for item in deleted + reinserted])
     stack.write(puts=[to_dynamodb(item) for item in reinserted])  # delete, then re-insert
-    stack.drain()
+    _drain(stack)
 
-    comparison = stack.compare()
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
     assert comparison.expected_rows >= 100
     deleted_keys = {(item["page_id"], item["activity_dt"]) for item in deleted}
-    assert not deleted_keys & _live_keys(stack, "crud")
+    assert not deleted_keys & stack.live_keys("crud")
 
     # A second round on the same keys after a drain: delete again, re-insert again.
     stack.write(deletes=[key_of(item) for item in reinserted[:5]])
-    stack.drain()
+    _drain(stack)
     stack.write(puts=[to_dynamodb(generator.updated(item)) for item in reinserted[:5]])
-    stack.drain()
-    comparison = stack.compare()
+    _drain(stack)
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
 
 
 @pytest.mark.skipif(ON_LOCALSTACK, reason="the TTL marker is a local data plane hook")
-def test_ttl_removes_are_applied(stack: Stack) -> None:
+def test_ttl_removes_are_applied(stack: LocalStack) -> None:
     items = [_page("ttl", item) for item in ClickstreamGenerator(seed=2).items(10)]
     stack.write(puts=[to_dynamodb(item) for item in items])
-    stack.drain()
+    _drain(stack)
     # moto never expires items: mark the next REMOVE of these keys as TTL's, then delete.
     for item in items[:4]:
         stack.control(
             "/inject", {"kind": "ttl_delete", "table_name": stack.table, "keys": key_of(item)}
         )
     stack.write(deletes=[key_of(item) for item in items[:4]])
-    stack.drain()
-    comparison = stack.compare()
+    _drain(stack)
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
-    assert len(_live_keys(stack, "ttl")) == 6
+    assert len(stack.live_keys("ttl")) == 6
 
 
 MALFORMED = {
@@ -201,7 +128,7 @@ MALFORMED = {
 }
 
 
-def _error_records(stack: Stack) -> list[dict[str, Any]]:
+def _error_records(stack: LocalStack) -> list[dict[str, Any]]:
     """Every record Firehose wrote under the error prefix, with its decoded change record."""
     s3 = stack.client("s3")
     records = []
@@ -217,7 +144,9 @@ def _error_records(stack: Stack) -> list[dict[str, Any]]:
     return records
 
 
-def test_malformed_payloads_land_under_the_error_prefix_with_their_reason(stack: Stack) -> None:
+def test_malformed_payloads_land_under_the_error_prefix_with_their_reason(
+    stack: LocalStack,
+) -> None:
     before = stack.stats() if not ON_LOCALSTACK else {}
     items = []
     for index, (reason, attributes) in enumerate(MALFORMED.items()):
@@ -237,11 +166,11 @@ def test_malformed_payloads_land_under_the_error_prefix_with_their_reason(stack:
         }
     )
     stack.write(puts=items)
-    stack.drain()
+    _drain(stack)
 
-    comparison = stack.compare()
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
-    assert not _live_keys(stack, "malformed")
+    assert not stack.live_keys("malformed")
     failed = [
         record
         for record in _error_records(stack)
@@ -280,7 +209,7 @@ AWKWARD_TEXT = [
 ]
 
 
-def test_awkward_values_round_trip_exactly(stack: Stack) -> None:
+def test_awkward_values_round_trip_exactly(stack: LocalStack) -> None:
     items = []
     for index, text in enumerate(AWKWARD_TEXT):
         payload = {
@@ -305,13 +234,13 @@ def test_awkward_values_round_trip_exactly(stack: Stack) -> None:
             }
         )
     stack.write(puts=items)
-    stack.drain()
-    comparison = stack.compare()
+    _drain(stack)
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
-    assert len(_live_keys(stack, "awkward")) == len(AWKWARD_TEXT)
+    assert len(stack.live_keys("awkward")) == len(AWKWARD_TEXT)
 
 
-def _redeliver(stack: Stack, key: str, etag: str, size: int, work_dir: Path) -> None:
+def _redeliver(stack: LocalStack, key: str, etag: str, size: int, work_dir: Path) -> None:
     """Send the loader, as deployed, the same ObjectCreated event S3 already sent once
     (S3 delivers at least once), through the data plane's own function runtime."""
     from scripts.local.dataplane.runtime import FunctionRuntime, FunctionSpec, LaunchSettings
@@ -354,7 +283,7 @@ def _redeliver(stack: Stack, key: str, etag: str, size: int, work_dir: Path) -> 
 
 
 @pytest.mark.skipif(ON_LOCALSTACK, reason="uses the local data plane's function runtime")
-def test_redelivered_s3_event_changes_nothing(stack: Stack, tmp_path: Path) -> None:
+def test_redelivered_s3_event_changes_nothing(stack: LocalStack, tmp_path: Path) -> None:
     generator = ClickstreamGenerator(seed=4)
     items = [_page("redeliver", item) for item in generator.items(5)]
     s3 = stack.client("s3")
@@ -365,23 +294,23 @@ def test_redelivered_s3_event_changes_nothing(stack: Stack, tmp_path: Path) -> N
 
     before = data_objects()
     stack.write(puts=[to_dynamodb(item) for item in items])
-    stack.drain()
+    _drain(stack)
     first = [entry for key, entry in data_objects().items() if key not in before]
     assert first, "the first writes produced no object under data/"
     # Newer versions of the same items, so a replayed old object must not roll them back.
     stack.write(puts=[to_dynamodb(generator.updated(item)) for item in items])
-    stack.drain()
-    snapshot = stack.rows("SELECT * FROM web_analytics ORDER BY page_id, activity_dt, _seq")
-    manifest = stack.rows("SELECT * FROM _ddb2aurora_manifest ORDER BY object_id")
+    _drain(stack)
+    snapshot = stack.sql("SELECT * FROM web_analytics ORDER BY page_id, activity_dt, _seq")
+    manifest = stack.sql("SELECT * FROM _ddb2aurora_manifest ORDER BY object_id")
 
     for entry in first:
         _redeliver(stack, entry["Key"], entry["ETag"].strip('"'), int(entry["Size"]), tmp_path)
 
-    assert stack.rows("SELECT * FROM web_analytics ORDER BY page_id, activity_dt, _seq") == (
+    assert stack.sql("SELECT * FROM web_analytics ORDER BY page_id, activity_dt, _seq") == (
         snapshot
     )
-    assert stack.rows("SELECT * FROM _ddb2aurora_manifest ORDER BY object_id") == manifest
-    comparison = stack.compare()
+    assert stack.sql("SELECT * FROM _ddb2aurora_manifest ORDER BY object_id") == manifest
+    comparison = _compare(stack)
     assert comparison.agrees, comparison.describe()
 
 
@@ -404,7 +333,7 @@ def _replace_in_tree(root: Path, pattern: str, replacement: str) -> int:
 
 @pytest.mark.breaks_stack
 @pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
-def test_a_wrong_handler_string_fails(stack: Stack) -> None:
+def test_a_wrong_handler_string_fails(stack: LocalStack) -> None:
     def break_handler(tf_dir: Path) -> None:
         assert _replace_in_tree(
             tf_dir, r'"firehose_transform\.handler"', '"firehose_transform.handle"'
@@ -415,15 +344,15 @@ def test_a_wrong_handler_string_fails(stack: Stack) -> None:
     )
     items = [_page("wronghandler", item) for item in ClickstreamGenerator(seed=5).items(5)]
     stack.write(puts=[to_dynamodb(item) for item in items])
-    result = stack.drain(expect_ok=False)
-    comparison = stack.compare()
+    result = _drain(stack, expect_ok=False)
+    comparison = _compare(stack)
     assert result.returncode != 0 or not comparison.agrees
-    assert not _live_keys(stack, "wronghandler")
+    assert not stack.live_keys("wronghandler")
 
 
 @pytest.mark.breaks_stack
 @pytest.mark.skipif(ON_LOCALSTACK, reason="re-applies a mutated copy of the stack")
-def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
+def test_a_wrong_notification_prefix_fails(stack: LocalStack) -> None:
     def break_prefix(tf_dir: Path) -> None:
         assert _replace_in_tree(
             tf_dir, r"filter_prefix\s*=\s*var\.data_prefix", 'filter_prefix = "wrong/"'
@@ -434,14 +363,14 @@ def test_a_wrong_notification_prefix_fails(stack: Stack) -> None:
     )
     items = [_page("wrongprefix", item) for item in ClickstreamGenerator(seed=6).items(5)]
     stack.write(puts=[to_dynamodb(item) for item in items])
-    result = stack.drain(expect_ok=False)
-    comparison = stack.compare()
+    result = _drain(stack, expect_ok=False)
+    comparison = _compare(stack)
     assert result.returncode != 0 or not comparison.agrees
-    assert not _live_keys(stack, "wrongprefix")
+    assert not stack.live_keys("wrongprefix")
 
 
 @pytest.mark.destroys_stack
-def test_terraform_destroy_leaves_nothing(stack: Stack) -> None:
+def test_terraform_destroy_leaves_nothing(stack: LocalStack) -> None:
     local_stack_module.stop_dataplane(local_stack_module.StatePaths(stack.state_dir))
     local_stack_module.destroy_terraform(
         local_stack_module.StatePaths(stack.state_dir), stack.info["aws_endpoint_url"]

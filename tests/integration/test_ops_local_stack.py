@@ -18,18 +18,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.local import stack as local_stack
-from scripts.local.mariadb import connect_view
 from scripts.local.sample_data import ClickstreamGenerator, key_of, to_dynamodb
+from tests.support.local_stack import LocalStack
 
 pytestmark = pytest.mark.localstack
 
@@ -37,112 +34,41 @@ BACKFILL_ITEMS = 3_000
 LONG_BACKFILL_ITEMS = 50_000
 
 
-@dataclass
-class Stack:
-    state_dir: Path
-    info: dict[str, Any]
-
-    @property
-    def table(self) -> str:
-        return str(self.info["table_name"])
-
-    def client(self, service: str) -> Any:
-        return local_stack.boto_client(service, self.info["aws_endpoint_url"])
-
-    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """`ddb2aurora <args> --local` as a subprocess, the way an operator runs it."""
-        return subprocess.run(
-            [*self.command(*args)], capture_output=True, text=True, timeout=timeout, check=False
-        )
-
-    def command(self, *args: str) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "ddb2aurora.ops.cli",
-            *args,
-            "--local",
-            "--state-dir",
-            str(self.state_dir),
-        ]
-
-    def cli_json(self, *args: str, expect: int = 0) -> dict[str, Any]:
-        result = self.cli(*args, "--json")
-        assert result.returncode == expect, (
-            f"{args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-        )
-        return dict(json.loads(result.stdout))
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        url = json.loads((self.state_dir / "dataplane.json").read_text())["control_url"] + path
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - loopback control endpoint
-            url, data=data, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=600) as reply:  # noqa: S310 - loopback
-            return json.loads(reply.read() or b"null")
-
-    def drain(self) -> dict[str, Any]:
-        return dict(self.control("/drain", {"timeout": 300}))
-
-    def put_items(self, items: Sequence[dict[str, Any]]) -> None:
-        dynamodb = self.client("dynamodb")
-        for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            pending = {self.table: requests}
-            while pending:
-                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-
-    def delete_items(self, keys: Sequence[dict[str, Any]]) -> None:
-        dynamodb = self.client("dynamodb")
-        for key in keys:
-            dynamodb.delete_item(TableName=self.table, Key=key)
-
-    def sql(self, statement: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        connection = connect_view(self.info["mysql"], autocommit=True)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement, tuple(args))
-                return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-    def set_environment(self, function: str, **changes: str) -> dict[str, str]:
-        """Change a deployed function's environment (as a bad deploy would) and make the
-        data plane read it back; returns the previous environment."""
-        client = self.client("lambda")
-        before = client.get_function_configuration(FunctionName=function)["Environment"][
-            "Variables"
-        ]
-        client.update_function_configuration(
-            FunctionName=function, Environment={"Variables": {**before, **changes}}
-        )
-        self.control("/reload", {})
-        return dict(before)
-
-    def restore_environment(self, function: str, environment: dict[str, str]) -> None:
-        self.client("lambda").update_function_configuration(
-            FunctionName=function, Environment={"Variables": environment}
-        )
-        self.control("/reload", {})
-
-    def queue_depth(self, output: str) -> int:
-        attributes = self.client("sqs").get_queue_attributes(
-            QueueUrl=self.info["terraform_outputs"][output],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(
-            attributes["ApproximateNumberOfMessagesNotVisible"]
-        )
-
-
 @pytest.fixture(scope="module")
-def stack(shared_local_stack: Any) -> Stack:
+def stack(shared_local_stack: Any) -> LocalStack:
     """The session's local stack (tests/conftest.py), shared with the end-to-end tests,
     whose rejected records are cleared from the error prefix first: these tests count it."""
-    shared = Stack(shared_local_stack.state_dir, shared_local_stack.info)
+    shared = LocalStack.of(shared_local_stack)
     _clear_error_prefix(shared)
     return shared
+
+
+def _put_items(stack: LocalStack, items: Sequence[dict[str, Any]]) -> None:
+    dynamodb = stack.client("dynamodb")
+    for start in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        pending = {stack.table: requests}
+        while pending:
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+
+
+def _set_environment(stack: LocalStack, function: str, **changes: str) -> dict[str, str]:
+    """Change a deployed function's environment (as a bad deploy would) and make the
+    data plane read it back; returns the previous environment."""
+    client = stack.client("lambda")
+    before = client.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    client.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {**before, **changes}}
+    )
+    stack.control("/reload", {})
+    return dict(before)
+
+
+def _restore_environment(stack: LocalStack, function: str, environment: dict[str, str]) -> None:
+    stack.client("lambda").update_function_configuration(
+        FunctionName=function, Environment={"Variables": environment}
+    )
+    stack.control("/reload", {})
 
 
 def _items(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:
@@ -153,21 +79,21 @@ def _items(prefix: str, count: int, seed: int) -> list[dict[str, Any]]:
     ]
 
 
-def settle(stack: Stack) -> None:
+def settle(stack: LocalStack) -> None:
     """Drain, and nothing failed since the last drain nor is stuck (a drain reports each
     failed load once, so the loads the replay test breaks on purpose are not seen here)."""
     report = stack.drain()
     assert report["ok"], report["reasons"]
 
 
-def _predating_the_stream(stack: Stack, prefix: str, items: list[dict[str, Any]]) -> None:
+def _predating_the_stream(stack: LocalStack, prefix: str, items: list[dict[str, Any]]) -> None:
     """The items are in DynamoDB and nowhere in the database."""
-    stack.put_items(items)
+    _put_items(stack, items)
     settle(stack)
     stack.sql("DELETE FROM web_analytics WHERE page_id LIKE %s", (f"/{prefix}/%",))
 
 
-def _live_rows(stack: Stack, prefix: str) -> int:
+def _live_rows(stack: LocalStack, prefix: str) -> int:
     rows = stack.sql(
         "SELECT COUNT(*) FROM web_analytics WHERE page_id LIKE %s AND _deleted_at IS NULL",
         (f"/{prefix}/%",),
@@ -201,7 +127,7 @@ def test_a_backfill_stopped_halfway_resumes_and_completes_without_duplicates(sta
         str(checkpoint),
     )
     process = subprocess.Popen(
-        stack.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        stack.cli_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
     while _checkpoint_items(checkpoint) < 100 and time.monotonic() < deadline:
@@ -228,7 +154,7 @@ def test_a_backfill_stopped_halfway_resumes_and_completes_without_duplicates(sta
     assert again.returncode == 0, again.stderr
 
 
-def _backfill_while_streaming(stack: Stack, tmp_path: Path, count: int) -> None:
+def _backfill_while_streaming(stack: LocalStack, tmp_path: Path, count: int) -> None:
     prefix = f"pre{count}"
     items = _items(prefix, count, seed=count)
     _predating_the_stream(stack, prefix, items)
@@ -242,9 +168,9 @@ def _backfill_while_streaming(stack: Stack, tmp_path: Path, count: int) -> None:
 
     def keep_changing() -> None:  # changes stream while the backfill runs
         for start in range(0, 200, 20):
-            stack.put_items(updated[start : start + 20])
-            stack.delete_items(deleted[start // 2 : start // 2 + 10])
-            stack.put_items(fresh[start : start + 20])
+            _put_items(stack, updated[start : start + 20])
+            stack.write(deletes=deleted[start // 2 : start // 2 + 10])
+            _put_items(stack, fresh[start : start + 20])
             if stop_streaming.wait(0.2):
                 return
 
@@ -298,7 +224,7 @@ def test_a_backfill_from_a_dynamodb_export_loads_the_exported_items(stack, tmp_p
     data/*.json.gz of {"Item": …} lines), as ExportTableToPointInTime writes it."""
     items = _items("export", 120, seed=41)
     _predating_the_stream(stack, "export", items)
-    s3, bucket = stack.client("s3"), stack.info["bucket_name"]
+    s3, bucket = stack.client("s3"), stack.bucket
     root = "exports/AWSDynamoDB/01700000000000-abcdef12/"
     files = []
     for number, start in enumerate(range(0, len(items), 50)):
@@ -338,7 +264,7 @@ def test_a_backfill_from_a_dynamodb_export_loads_the_exported_items(stack, tmp_p
 def test_verify_names_a_missing_an_extra_and_an_altered_row_and_exits_non_zero(stack):
     items = _items("drift", 5, seed=21)
     rejected = {**items[4], "payload": {"S": "{not json"}}
-    stack.put_items([*items[:4], rejected])
+    _put_items(stack, [*items[:4], rejected])
     settle(stack)
     assert stack.cli_json("verify")["counts"]["rejected"] >= 1  # reported, not drift
 
@@ -381,44 +307,44 @@ def test_verify_names_a_missing_an_extra_and_an_altered_row_and_exits_non_zero(s
     stack.sql(
         "UPDATE web_analytics SET hits = hits - 1 WHERE page_id = %s", (altered["page_id"]["S"],)
     )
-    stack.delete_items([{"page_id": rejected["page_id"], "activity_dt": rejected["activity_dt"]}])
-    stack.put_items([{**missing, "payload": missing["payload"]}])
+    stack.write(deletes=[{"page_id": rejected["page_id"], "activity_dt": rejected["activity_dt"]}])
+    _put_items(stack, [{**missing, "payload": missing["payload"]}])
     _clear_error_prefix(stack)
     settle(stack)
     assert stack.cli_json("verify")["ok"]
 
 
-def _clear_error_prefix(stack: Stack) -> None:
+def _clear_error_prefix(stack: LocalStack) -> None:
     s3 = stack.client("s3")
-    listing = s3.list_objects_v2(Bucket=stack.info["bucket_name"], Prefix="errors/")
+    listing = s3.list_objects_v2(Bucket=stack.bucket, Prefix="errors/")
     for entry in listing.get("Contents", []):
-        s3.delete_object(Bucket=stack.info["bucket_name"], Key=entry["Key"])
+        s3.delete_object(Bucket=stack.bucket, Key=entry["Key"])
 
 
 # ---- replay -----------------------------------------------------------------------------
 
 
 def test_replay_recovers_every_dead_letter_path_and_applies_nothing_twice(stack):
-    outputs = stack.info["terraform_outputs"]
+    outputs = stack.outputs
     sqs = stack.client("sqs")
     run = uuid.uuid4().hex[:6]  # fresh keys, whatever ran on this stack before
 
     # 1. stream_processor cannot deliver (a bad deploy): batches end in the stream DLQ
-    before = stack.set_environment(
-        outputs["stream_processor_function_name"], DELIVERY_STREAM_NAME="no-such-stream"
+    before = _set_environment(
+        stack, outputs["stream_processor_function_name"], DELIVERY_STREAM_NAME="no-such-stream"
     )
     stream_items = _items(f"sdlq{run}", 3, seed=31)
-    stack.put_items(stream_items)
+    _put_items(stack, stream_items)
     assert not stack.drain()["ok"]
-    stack.restore_environment(outputs["stream_processor_function_name"], before)
+    _restore_environment(stack, outputs["stream_processor_function_name"], before)
     assert stack.queue_depth("stream_dead_letter_queue_url") >= 1
 
     # 2. the loader cannot reach its database: objects end in the loader DLQ
-    before = stack.set_environment(outputs["aurora_loader_function_name"], DB_NAME="nosuchdb")
+    before = _set_environment(stack, outputs["aurora_loader_function_name"], DB_NAME="nosuchdb")
     loader_items = _items(f"ldlq{run}", 3, seed=32)
-    stack.put_items(loader_items)
+    _put_items(stack, loader_items)
     assert not stack.drain()["ok"]
-    stack.restore_environment(outputs["aurora_loader_function_name"], before)
+    _restore_environment(stack, outputs["aurora_loader_function_name"], before)
     assert stack.queue_depth("loader_dead_letter_queue_url") >= 1
 
     # 3. a mapping that rejects every record: they land under the error prefix
@@ -429,12 +355,12 @@ def test_replay_recovers_every_dead_letter_path_and_applies_nothing_twice(stack)
     strict["record_schema"]["properties"]["payload"]["properties"]["Hits"]["maximum"] = -1
     ssm.put_parameter(Name=parameter, Value=json.dumps(strict), Overwrite=True)
     transform = outputs["firehose_transform_function_name"]
-    before = stack.set_environment(transform, MAPPING_VERSION="strict")  # restarts it
+    before = _set_environment(stack, transform, MAPPING_VERSION="strict")  # restarts it
     error_items = _items(f"errs{run}", 3, seed=33)
-    stack.put_items(error_items)
+    _put_items(stack, error_items)
     stack.drain()
     ssm.put_parameter(Name=parameter, Value=good_mapping, Overwrite=True)  # the mapping fix
-    stack.restore_environment(transform, before)
+    _restore_environment(stack, transform, before)
     assert stack.cli_json("status", expect=1)["error_prefix"]["objects"] >= 1
 
     # a duplicate of each dead-letter message (SQS delivers at least once)

@@ -20,119 +20,66 @@ PutRecordBatch, the entries that carry the poison item's key (a "match" fault). 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import urllib.request
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.local import stack as local_stack
-from scripts.local.mariadb import connect_view
 from scripts.local.sample_data import ClickstreamGenerator, to_dynamodb
+from tests.support.local_stack import Key, LocalStack
 
 pytestmark = pytest.mark.localstack
 
-Key = tuple[str, str]  # (page_id, activity_dt) as DynamoDB holds them
-
-
-@dataclass
-class Stack:
-    state_dir: Path
-    info: dict[str, Any]
-
-    @property
-    def outputs(self) -> dict[str, Any]:
-        return dict(self.info["terraform_outputs"])
-
-    def client(self, service: str) -> Any:
-        return local_stack.boto_client(service, self.info["aws_endpoint_url"])
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        url = json.loads((self.state_dir / "dataplane.json").read_text())["control_url"] + path
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - loopback control endpoint
-            url, data=data, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=600) as reply:  # noqa: S310 - loopback
-            return json.loads(reply.read() or b"null")
-
-    def drain_reasons(self) -> set[str]:
-        return set(self.control("/drain", {"timeout": 300})["reasons"])
-
-    def stream_stats(self) -> dict[str, int]:
-        return dict(self.control("/stats")["streams"])
-
-    def cli_json(self, *args: str, expect: int = 0, timeout: float = 600) -> dict[str, Any]:
-        """`ddb2aurora <args> --local --json`, as an operator runs it."""
-        result = subprocess.run(
-            [
-                sys.executable, "-m", "ddb2aurora.ops.cli", *args,
-                "--local", "--state-dir", str(self.state_dir), "--json",
-            ],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
-        assert result.returncode == expect, (
-            f"ddb2aurora {' '.join(args)}: exit {result.returncode}, expected {expect}\n"
-            f"{result.stdout}\n{result.stderr}"
-        )
-        return dict(json.loads(result.stdout))
-
-    def sql(self, statement: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        connection = connect_view(self.info["mysql"], autocommit=True)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement, tuple(args))
-                return list(cursor.fetchall())
-        finally:
-            connection.close()
-
-    def stream_dlq_messages(self) -> list[dict[str, Any]]:
-        """The stream dead-letter queue's messages, left visible for the replay."""
-        sqs = self.client("sqs")
-        url = self.outputs["stream_dead_letter_queue_url"]
-        bodies: dict[str, dict[str, Any]] = {}
-        for _ in range(5):  # SQS may answer a receive with a subset
-            response = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
-            )
-            for message in response.get("Messages", []):
-                bodies[message["MessageId"]] = json.loads(message["Body"])
-        return list(bodies.values())
-
-    def stream_sequences(self, keys: set[Key]) -> dict[Key, list[int]]:
-        """Every stream SequenceNumber of these items, in stream order."""
-        streams = self.client("dynamodbstreams")
-        table = self.client("dynamodb").describe_table(TableName=self.info["table_name"])
-        stream_arn = table["Table"]["LatestStreamArn"]
-        found: dict[Key, list[int]] = {key: [] for key in keys}
-        for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                response = streams.get_records(ShardIterator=iterator, Limit=1000)
-                if not response["Records"]:
-                    break
-                for record in response["Records"]:
-                    stream_keys = record["dynamodb"]["Keys"]
-                    key = (stream_keys["page_id"]["S"], stream_keys["activity_dt"]["S"])
-                    if key in found:
-                        found[key].append(int(record["dynamodb"]["SequenceNumber"]))
-                iterator = response.get("NextShardIterator")
-        return found
-
 
 @pytest.fixture(scope="module")
-def stack(shared_local_stack: Any) -> Stack:
-    return Stack(shared_local_stack.state_dir, shared_local_stack.info)
+def stack(shared_local_stack: Any) -> LocalStack:
+    return LocalStack.of(shared_local_stack)
 
 
-def _rows(stack: Stack, prefix: str) -> dict[Key, tuple[int, int, Any]]:
+def _drain_reasons(stack: LocalStack) -> set[str]:
+    return set(stack.drain()["reasons"])
+
+
+def _stream_stats(stack: LocalStack) -> dict[str, int]:
+    return dict(stack.stats()["streams"])
+
+
+def _stream_dlq_messages(stack: LocalStack) -> list[dict[str, Any]]:
+    """The stream dead-letter queue's messages, left visible for the replay."""
+    sqs = stack.client("sqs")
+    url = stack.outputs["stream_dead_letter_queue_url"]
+    bodies: dict[str, dict[str, Any]] = {}
+    for _ in range(5):  # SQS may answer a receive with a subset
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        for message in response.get("Messages", []):
+            bodies[message["MessageId"]] = json.loads(message["Body"])
+    return list(bodies.values())
+
+
+def _stream_sequences(stack: LocalStack, keys: set[Key]) -> dict[Key, list[int]]:
+    """Every stream SequenceNumber of these items, in stream order."""
+    streams = stack.client("dynamodbstreams")
+    table = stack.client("dynamodb").describe_table(TableName=stack.table)
+    stream_arn = table["Table"]["LatestStreamArn"]
+    found: dict[Key, list[int]] = {key: [] for key in keys}
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not response["Records"]:
+                break
+            for record in response["Records"]:
+                stream_keys = record["dynamodb"]["Keys"]
+                key = (stream_keys["page_id"]["S"], stream_keys["activity_dt"]["S"])
+                if key in found:
+                    found[key].append(int(record["dynamodb"]["SequenceNumber"]))
+            iterator = response.get("NextShardIterator")
+    return found
+
+
+def _rows(stack: LocalStack, prefix: str) -> dict[Key, tuple[int, int, Any]]:
     """(hits, _seq, _loaded_at) per key of the rows under this prefix."""
     rows = stack.sql(
         "SELECT page_id, DATE_FORMAT(activity_dt, '%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ'), hits, _seq,"
@@ -154,7 +101,7 @@ def _hits(item: dict[str, str]) -> int:
 
 
 def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repairs_it(
-    stack: Stack,
+    stack: LocalStack,
 ) -> None:
     outputs = stack.outputs
     dlq_url = outputs["stream_dead_letter_queue_url"]
@@ -176,9 +123,9 @@ def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repair
     max_retries = int(mapping["MaximumRetryAttempts"])
     assert max_retries >= 0, "with infinite retries a poison record would block the shard"
 
-    stack.drain_reasons()  # reports, once, the loads earlier tests failed (if any)
-    baseline = stack.drain_reasons()  # what stays reported, e.g. messages others left queued
-    assert stack.stream_dlq_messages() == [], "the stream DLQ must start empty"
+    _drain_reasons(stack)  # reports, once, the loads earlier tests failed (if any)
+    baseline = _drain_reasons(stack)  # what stays reported, e.g. messages others left queued
+    assert _stream_dlq_messages(stack) == [], "the stream DLQ must start empty"
 
     run = uuid.uuid4().hex[:6]
     prefix = f"poison{run}"
@@ -190,8 +137,8 @@ def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repair
     assert _hits(poison_v2) > _hits(poison_v1)
 
     # The poison item's first version lands: nothing is wrong yet.
-    dynamodb.put_item(TableName=stack.info["table_name"], Item=to_dynamodb(poison_v1))
-    assert stack.drain_reasons() == baseline
+    dynamodb.put_item(TableName=stack.table, Item=to_dynamodb(poison_v1))
+    assert _drain_reasons(stack) == baseline
     assert _rows(stack, prefix)[_key(poison_v1)][0] == _hits(poison_v1)
 
     # Firehose rejects, on every call, whatever carries the poison item's key.
@@ -205,20 +152,18 @@ def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repair
         },
     )
     assert injected["injected"]["mode"] == "match"
-    stats_before = stack.stream_stats()
+    stats_before = _stream_stats(stack)
     writes = [*before, poison_v2, *after]
     dynamodb.batch_write_item(
-        RequestItems={
-            stack.info["table_name"]: [{"PutRequest": {"Item": to_dynamodb(i)}} for i in writes]
-        }
+        RequestItems={stack.table: [{"PutRequest": {"Item": to_dynamodb(i)}} for i in writes]}
     )
-    new_reasons = stack.drain_reasons() - baseline
+    new_reasons = _drain_reasons(stack) - baseline
     assert new_reasons == {f"1 messages in dead-letter queue {dlq_url}"}, (
         f"the drain must report the poison record's one stream DLQ message; new: {new_reasons}"
     )
-    stats_after = stack.stream_stats()
+    stats_after = _stream_stats(stack)
 
-    sequences = stack.stream_sequences({_key(i) for i in plain})
+    sequences = _stream_sequences(stack, {_key(i) for i in plain})
     poison_seq = sequences[_key(poison_v2)][-1]
     assert len(sequences[_key(poison_v2)]) == 2  # v1 and v2
 
@@ -226,7 +171,7 @@ def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repair
     # then sent that position to the on-failure queue.
     assert stats_after["retries"] - stats_before["retries"] >= max_retries
     assert stats_after["bisections"] == stats_before["bisections"]
-    (message,) = stack.stream_dlq_messages()
+    (message,) = _stream_dlq_messages(stack)
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert message["requestContext"]["functionArn"].endswith(f":function:{processor}")
     info = message["DDBStreamBatchInfo"]
@@ -258,25 +203,25 @@ def test_a_poison_record_goes_to_the_stream_dlq_the_rest_lands_and_replay_repair
     # A replay while Firehose still rejects it fails, ends, and keeps the message.
     stuck = stack.cli_json("replay", "stream-dlq", expect=1, timeout=300)
     assert stuck["counts"] == {"failed": 1}, stuck
-    assert len(stack.stream_dlq_messages()) == 1
+    assert len(_stream_dlq_messages(stack)) == 1
 
     # The fault is fixed; meanwhile a record in the DLQ's range changes again and lands.
     cleared = stack.control("/inject", {"kind": "clear_firehose_put_failures"})["cleared"]
     assert [fault["match"] for fault in cleared] == [poison_v1["page_id"]]
     newer = behind[-1]
     newer_v2 = generator.updated(newer)
-    dynamodb.put_item(TableName=stack.info["table_name"], Item=to_dynamodb(newer_v2))
-    assert stack.drain_reasons() - baseline == new_reasons  # only the DLQ message is left
+    dynamodb.put_item(TableName=stack.table, Item=to_dynamodb(newer_v2))
+    assert _drain_reasons(stack) - baseline == new_reasons  # only the DLQ message is left
     before_replay = _rows(stack, prefix)
     assert before_replay[_key(newer)][0] == _hits(newer_v2) != _hits(newer)
 
     replayed = stack.cli_json("replay", "stream-dlq")
     assert replayed["counts"] == {"replayed": 1}, replayed
-    assert stack.drain_reasons() == baseline
-    assert stack.stream_dlq_messages() == []
+    assert _drain_reasons(stack) == baseline
+    assert _stream_dlq_messages(stack) == []
 
     # Each item holds its latest change; only the poison row was written by the replay.
-    sequences = stack.stream_sequences({_key(i) for i in plain})
+    sequences = _stream_sequences(stack, {_key(i) for i in plain})
     rows = _rows(stack, prefix)
     latest = {_key(i): i for i in [*before, *after, poison_v2, newer_v2]}
     assert set(rows) == set(latest)
