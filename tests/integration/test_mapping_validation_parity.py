@@ -1,19 +1,24 @@
 """The table-mapping module's plan-time validation agrees with ddb2aurora.mapping.load_mapping.
 
 Each case is the sample mapping with one change. Python's verdict is computed here; the
-Terraform verdict comes from one generated `terraform test` file (mock provider, offline)
-with a run per case, so a rule that drifts on either side fails this test.
+Terraform verdicts come from a few `terraform plan` runs side by side (offline: the rules
+alone need no provider, the whole module gets one with dummy credentials and calls no API)
+of generated roots with one module instance per case, each instance its own copy of the
+module so that every diagnostic names its case. A rule that drifts on either side fails this
+test, naming the case; a `terraform test` run per case cost several times as much.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,28 @@ from ddb2aurora.mapping import MappingError, load_mapping
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODULE = REPO_ROOT / "terraform" / "modules" / "table-mapping"
 SAMPLE = json.loads((REPO_ROOT / "mappings" / "web_analytics.json").read_text())
+
+ACCEPTS, REJECTS = "accepts", "rejects"
+
+# Plan only: the provider starts without credentials or network and calls no API.
+OFFLINE_PROVIDER = """provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+"""
+
+# The documents reach the module calls through a root variable, unknown while Terraform
+# validates the configuration before planning: each case's validation rules then run once
+# (in the plan) instead of twice.
+DOCUMENTS_VARIABLE = """variable "documents" {
+  description = "Each case's mapping document, by case name."
+  type        = map(string)
+}
+"""
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -95,67 +122,171 @@ def _document(change: Change) -> dict[str, Any]:
     return mapping
 
 
-def _python_accepts(document: dict[str, Any]) -> bool:
+def _python_verdict(document: dict[str, Any]) -> str:
     try:
         load_mapping(json.dumps(document))
     except MappingError:
-        return False
-    return True
+        return REJECTS
+    return ACCEPTS
 
 
-def _run_block(name: str, document: dict[str, Any], accepts: bool) -> str:
-    # jsonencode(jsondecode(...)) of a heredoc keeps the document byte-for-byte as JSON.
-    lines = [
-        f'run "{name}" {{',
-        "  command = plan",
-        "  variables {",
-        f"    table_mapping = <<-EOT\n{json.dumps(document)}\nEOT",
-        "  }",
-    ]
-    if not accepts:
-        lines.append("  expect_failures = [var.table_mapping]")
-    lines.append("}")
-    return "\n".join(lines)
+def _rules_only(module: Path, into: Path) -> None:
+    """Copy a module's variables and locals, not its resources: its validation rules without
+    a provider, whose schema would take most of a plan's time."""
+    into.mkdir(parents=True)
+    (into / "variables.tf").write_text((module / "variables.tf").read_text())
+    top_level_locals = re.findall(r"(?ms)^locals \{$.*?^\}$", (module / "main.tf").read_text())
+    (into / "locals.tf").write_text("\n\n".join(top_level_locals) + "\n")
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-def test_terraform_and_python_agree_on_every_case(tmp_path: Path) -> None:
-    verdicts = {name: _python_accepts(_document(change)) for name, (change, _) in CASES.items()}
-    assert verdicts == {name: accepts for name, (_, accepts) in CASES.items()}, (
-        "the cases' expectations no longer match load_mapping"
-    )
+def _write_root(root: Path, documents: dict[str, str], modules: str) -> None:
+    # One copy of the module per case, so a diagnostic's file names its case wherever it
+    # arises (the module call or the module's own files); the output evaluates every output.
+    root.mkdir()
+    if modules == "modules":
+        (root / "providers.tf").write_text(OFFLINE_PROVIDER)
+    (root / "variables.tf").write_text(DOCUMENTS_VARIABLE)
+    (root / "terraform.tfvars.json").write_text(json.dumps({"documents": documents}))
+    for name in documents:
+        (root / f"{name}.tf").write_text(
+            f'module "{name}" {{\n'
+            f'  source         = "../{modules}/{name}"\n'
+            f'  parameter_name = "/test/{name}"\n'
+            f'  table_mapping  = var.documents["{name}"]\n'
+            "}\n\n"
+            f'output "{name}" {{\n  value = module.{name}\n}}\n'
+        )
 
-    module = tmp_path / "table-mapping"
-    shutil.copytree(MODULE, module, ignore=shutil.ignore_patterns(".terraform*", "tests"))
-    (module / "tests").mkdir()
-    header = (
-        'mock_provider "aws" {\n'
-        '  mock_resource "aws_ssm_parameter" {\n'
-        "    defaults = {\n"
-        '      arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/test/table-mapping"\n'
-        "    }\n  }\n}\n\n"
-        'variables {\n  parameter_name = "/test/table-mapping"\n}\n'
-    )
-    runs = [
-        _run_block(name, _document(change), verdicts[name]) for name, (change, _) in CASES.items()
-    ]
-    (module / "tests" / "parity.tftest.hcl").write_text(header + "\n" + "\n\n".join(runs) + "\n")
 
+@dataclasses.dataclass
+class _Plan:
+    """What one `terraform plan -json` said, sorted by case."""
+
+    errors: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    planned: set[str] = dataclasses.field(default_factory=set)
+    unattributed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    log: str = ""
+
+
+def _case_of(diagnostic: dict[str, Any], names: set[str]) -> str | None:
+    filename = diagnostic.get("range", {}).get("filename", "")
+    for name in names:
+        if filename == f"{name}.tf" or filename.startswith(
+            (f"../modules/{name}/", f"../rules/{name}/")
+        ):
+            return name
+    return None
+
+
+def _plan(root: Path, names: set[str]) -> _Plan:
     terraform = shutil.which("terraform") or "terraform"
     init = [terraform, "init", "-input=false", "-no-color", "-backend=false"]
     if os.environ.get("TF_PLUGIN_DIR"):
         init.append(f"-plugin-dir={os.environ['TF_PLUGIN_DIR']}")
-    subprocess.run(init, cwd=module, check=True, capture_output=True, text=True)
+    subprocess.run(init, cwd=root, check=True, capture_output=True, text=True)
     result = subprocess.run(
-        [terraform, "test", "-no-color"], cwd=module, capture_output=True, text=True, check=False
+        [terraform, "plan", "-json", "-input=false", "-lock=false", "-refresh=false"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    outcomes = dict(re.findall(r'run "([^"]+)"\.\.\. (pass|fail|skip)', result.stdout))
+    plan = _Plan(log=result.stdout[-4000:] + result.stderr[-2000:])
+    for line in result.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "planned_change":
+            plan.planned.add(message["change"]["resource"]["module"].removeprefix("module."))
+        elif message["type"] == "diagnostic" and message["diagnostic"]["severity"] == "error":
+            diagnostic = message["diagnostic"]
+            case = _case_of(diagnostic, names)
+            if case is None:
+                plan.unattributed.append(diagnostic)
+            else:
+                plan.errors.setdefault(case, []).append(diagnostic)
+    return plan
+
+
+def _terraform_verdict(errors: list[dict[str, Any]]) -> str:
+    refusals = [
+        e
+        for e in errors
+        if e["summary"] == "Invalid value for variable"
+        and e.get("snippet", {}).get("code", "").lstrip().startswith("table_mapping")
+    ]
+    if refusals == errors:
+        return REJECTS
+    return "fails: " + "; ".join(f"{e['summary']}: {e['detail']}" for e in errors)
+
+
+def _terraform_verdicts(
+    workdir: Path, documents: dict[str, str], python: dict[str, str]
+) -> dict[str, str]:
+    """Plan the cases, a few roots side by side, until each has a verdict.
+
+    A case whose table_mapping validation fails rejects; a case accepts only once a root
+    with the whole module planned its parameter. Cases Python refuses go first to a root of
+    the rules alone, cases it accepts to a root of the whole module, so that refusals cannot
+    stop Terraform from planning (and so checking) the accepted cases' resources. A case
+    left without a verdict (a refusal stopped its root, or it passed the rules alone) goes
+    to a further root of the whole module.
+    """
+    for name in documents:
+        shutil.copytree(
+            MODULE,
+            workdir / "modules" / name,
+            ignore=shutil.ignore_patterns(".terraform*", "tests"),
+        )
+        _rules_only(MODULE, workdir / "rules" / name)
+    refused = sorted(n for n, v in python.items() if v == REJECTS)
+    groups = [
+        # Two roots of rules: a root evaluates its cases' rules on about one core.
+        ("rules", set(refused[::2])),
+        ("rules", set(refused[1::2])),
+        ("modules", {n for n, v in python.items() if v == ACCEPTS}),
+    ]
+    groups = [(modules, group) for modules, group in groups if group]
+    verdicts: dict[str, str] = {}
+    roots: list[tuple[Path, set[str]]] = []
+    while groups:
+        for modules, group in groups:
+            root = workdir / f"root{len(roots)}"
+            _write_root(root, {name: documents[name] for name in group}, modules)
+            roots.append((root, group))
+        batch = roots[-len(groups) :]
+        with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+            plans = list(pool.map(lambda root_group: _plan(*root_group), batch))
+        leftovers: set[str] = set()
+        for (_, group), plan in zip(batch, plans, strict=True):
+            assert plan.unattributed == [], plan.log
+            for name in group:
+                if name in plan.errors:
+                    verdicts[name] = _terraform_verdict(plan.errors[name])
+                elif name in plan.planned:
+                    verdicts[name] = ACCEPTS
+                else:
+                    leftovers.add(name)
+        assert not (leftovers and groups == [("modules", leftovers)]), (
+            f"Terraform judged none of {sorted(leftovers)}:\n{plans[-1].log}"
+        )
+        groups = [("modules", leftovers)] if leftovers else []
+    return verdicts
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_terraform_and_python_agree_on_every_case(tmp_path: Path) -> None:
+    documents = {name: _document(change) for name, (change, _) in CASES.items()}
+    python = {name: _python_verdict(document) for name, document in documents.items()}
+    assert python == {
+        name: ACCEPTS if accepts else REJECTS for name, (_, accepts) in CASES.items()
+    }, "the cases' expectations no longer match load_mapping"
+
+    texts = {name: json.dumps(document) for name, document in documents.items()}
+    terraform = _terraform_verdicts(tmp_path, texts, python)
+
+    assert set(terraform) == set(CASES)
     disagreements = {
-        name: "python accepts, terraform rejects"
-        if verdicts[name]
-        else "python rejects, terraform accepts"
-        for name, outcome in outcomes.items()
-        if outcome != "pass"
+        name: f"python {python[name]}, terraform {terraform[name]}"
+        for name in CASES
+        if terraform[name] != python[name]
     }
-    assert set(outcomes) == set(CASES), result.stdout[-3000:] + result.stderr[-3000:]
-    assert disagreements == {}, result.stdout[-4000:]
+    assert disagreements == {}
