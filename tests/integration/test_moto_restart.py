@@ -109,7 +109,9 @@ def test_restart_keeps_the_account_the_pipeline_reads(tmp_path: Path) -> None:
 
         def while_down() -> None:
             assert _port_refuses(url), "the old process still listens"
-            assert paths.moto_state.stat().st_size > 0
+            saved = paths.moto_state.stat()
+            assert saved.st_size > 0
+            assert saved.st_mode & 0o077 == 0, "the saved account (with its secrets) is private"
 
         assert local_stack.restart_moto(tmp_path, while_down=while_down) == url
         assert not paths.moto_state.exists(), "the new process consumed the saved state"

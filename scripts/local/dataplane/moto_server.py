@@ -173,7 +173,10 @@ def save_state(path: Path) -> int:
     buffer = io.BytesIO()
     BackendPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(buffer.getvalue())
+    temporary.unlink(missing_ok=True)
+    # owner only: the account's secrets are in it
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(buffer.getbuffer())
     temporary.replace(path)
     return buffer.tell()
 
