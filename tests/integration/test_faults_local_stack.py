@@ -1,17 +1,17 @@
 """Infrastructure faults on the session's shared local stack, while changes flow: MariaDB
-restarted, and the emulator (moto) unreachable. After each, the pipeline is drained, the
-loader dead-letter queue replayed when loads landed there, and then: `ddb2aurora verify`
-agrees (the database equals DynamoDB), every live key written during the run is in the
-database (nothing lost), and no S3 object was applied twice (the manifest holds each object,
-or its replay copy, once).
+restarted, the emulator (moto) restarted, and the emulator unreachable. After each, the
+pipeline is drained, the loader dead-letter queue replayed when loads landed there, and
+then: `ddb2aurora verify` agrees (the database equals DynamoDB), every live key written
+during the run is in the database (nothing lost), and no S3 object was applied twice (the
+manifest holds each object, or its replay copy, once).
 
-Why moto is frozen rather than restarted: moto keeps the whole emulated account in memory
-and has no persistence. Its recorder (`/moto-api/recorder/...`) replays the recorded
-requests into a fresh server, but that does not rebuild the same account: the DynamoDB
-stream ARN carries the table's creation time (a replayed CreateTable gets a new one, while
-the replayed CreateEventSourceMapping names the old one), and generated IDs and ARNs
-(secret suffixes, stream sequence numbers) differ. So the fault injected here is the
-emulator becoming unreachable: its process is stopped with SIGSTOP (the kernel still
+moto alone cannot restart: it keeps the whole emulated account in memory, and its recorder's
+replay does not rebuild the same account (a replayed CreateTable gets a new stream ARN while
+the replayed event source mapping names the old one; generated IDs differ). The stack's moto
+launcher therefore saves every backend on SIGUSR1 and a new process loads them
+(`scripts/local/stack.py::restart_moto`): the restart test is a real new process, with
+requests refused (503, then connection refused) while it is away. The unreachable test
+is the other way an endpoint fails: the process is stopped with SIGSTOP (the kernel still
 accepts TCP connections, nothing answers, so clients run into their read timeouts: the
 functions' 10 s, the data plane's 20 s, the Firehose emulator's 30 s for S3 writes) and
 resumed with SIGCONT.
@@ -38,6 +38,7 @@ pytestmark = pytest.mark.localstack
 
 MARIADB_DOWN_SECONDS = 5.0  # at least; it stays down until a load has failed against it
 MOTO_FROZEN_SECONDS = 75.0  # past the data plane's 2 x 20 s and the functions' 3 x 10 s reads
+MOTO_RESTART_DOWN_SECONDS = 10.0  # refused: past 3 tries with <= 3 s of backoff (2 in the data plane)
 LOADER_DLQ = "loader_dead_letter_queue_url"
 
 
@@ -203,6 +204,40 @@ def test_emulator_unreachable_mid_run_loses_nothing_and_applies_nothing_twice(
         during = lines.read().decode(errors="replace")
     # the outage was felt: a call to the emulator failed with a timeout and was logged
     assert "timeout" in during.lower() or "timed out" in during.lower(), during[-3000:]
+
+    writer.write(30)  # and the pipeline carries on
+    _recover_and_check(stack, writer)
+
+
+def test_emulator_restarted_mid_run_loses_nothing_and_applies_nothing_twice(
+    stack: LocalStack,
+) -> None:
+    """Injected: the moto server is restarted (``scripts/local/stack.py::restart_moto``) while
+    a drain moves changes through every stage (in the stream, in Firehose's buffers, objects
+    waiting to be loaded): it answers 503 to new requests, lets those in flight finish, saves
+    its account and exits; nothing listens on its port for 10 s (connections refused, past
+    the data plane's and the functions' retries); then a new process on the same port loads
+    the saved account. The data plane and the function workers keep running, with their
+    clients, stream positions and buffered records."""
+    writer = ChangeWriter(stack, f"mrs{uuid.uuid4().hex[:6]}", seed=47)
+    writer.write(60)
+    moto_json = stack.state_dir / "moto.json"
+    pid_before = json.loads(moto_json.read_text())["pid"]
+    log = stack.state_dir / "logs" / "dataplane.log"
+    log_offset = log.stat().st_size
+
+    with Background(lambda: stack.drain(60), tolerate_errors=True):
+        time.sleep(1)  # a drain is under way: records are moving through every stage
+        local_stack.restart_moto(
+            stack.state_dir, while_down=lambda: time.sleep(MOTO_RESTART_DOWN_SECONDS)
+        )
+        time.sleep(2)
+    assert json.loads(moto_json.read_text())["pid"] != pid_before, "not a new process"
+    with log.open("rb") as lines:
+        lines.seek(log_offset)
+        during = lines.read().decode(errors="replace")
+    # the outage was felt: a call to the emulator was refused and logged
+    assert "Could not connect to the endpoint URL" in during, during[-3000:]
 
     writer.write(30)  # and the pipeline carries on
     _recover_and_check(stack, writer)
