@@ -382,27 +382,11 @@ def run_verify(
         )
         database = read_database(connection, mapping, progress, keep_rows=False)
         drift = compare(mapping, source, database)
+        reader = _KeyReader(dynamodb, table, mapping, connection, source, types)
         if not drift.ok and recheck_after >= 0:
-            drift = _recheck(
-                dynamodb,
-                table=table,
-                mapping=mapping,
-                connection=connection,
-                drift=drift,
-                source=source,
-                attribute_types=types,
-                delay=recheck_after,
-            )
+            drift = _recheck(reader, drift, recheck_after)
         elif drift.different:
-            _describe_differences(
-                dynamodb,
-                table=table,
-                mapping=mapping,
-                connection=connection,
-                drift=drift,
-                source=source,
-                attribute_types=types,
-            )
+            _describe_differences(reader, drift)
     result = VerifyResult(
         table=table,
         target_table=mapping.target_table,
@@ -484,32 +468,39 @@ def _live_count(connection: Any, mapping: TableMapping) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _recheck(
-    dynamodb: Client,
-    *,
-    table: str,
-    mapping: TableMapping,
-    connection: Any,
-    drift: Drift,
-    source: Side,
-    attribute_types: dict[str, str],
-    delay: float,
-) -> Drift:
+@dataclass(frozen=True)
+class _KeyReader:
+    """After a full pass: reads just the keys it names on both sides."""
+
+    dynamodb: Client
+    table: str
+    mapping: TableMapping
+    connection: Any
+    source: Side  # the pass's DynamoDB side, for the typed keys it saw
+    attribute_types: dict[str, str]
+
+    def read(self, keys: Sequence[Key], database_only: Sequence[Key] = ()) -> tuple[Side, Side]:
+        """(DynamoDB, database) for ``keys``, looked up in DynamoDB by the typed keys the
+        pass saw, and ``database_only`` keys (rows no item was scanned for), by keys typed
+        from the table's attribute types when they can be built."""
+        database = database_rows_for(self.connection, self.mapping, [*keys, *database_only])
+        typed = _item_keys(self.mapping, self.source, keys, self.attribute_types)
+        for key in database_only:
+            try:
+                typed.append(guess_typed_keys(self.mapping, key, self.attribute_types))
+            except ValueError:
+                continue  # stays extra: no item key can be built to look for it
+        return source_items_for(self.dynamodb, self.table, self.mapping, typed), database
+
+
+def _recheck(reader: _KeyReader, drift: Drift, delay: float) -> Drift:
     """Re-read the drifting keys on both sides after ``delay`` seconds; keep what still
     differs. Extra rows are re-read from the database only (a scan found no item)."""
     time.sleep(delay)
-    connection.commit()
+    reader.connection.commit()
     scanned = drift.missing + [d.key for d in drift.different]
-    suspects = scanned + drift.extra
-    database = database_rows_for(connection, mapping, suspects)
-    typed = _item_keys(mapping, source, scanned, attribute_types)
-    for key in drift.extra:
-        try:
-            typed.append(guess_typed_keys(mapping, key, attribute_types))
-        except ValueError:
-            continue  # stays extra: no item key can be built to look for it
-    fresh = source_items_for(dynamodb, table, mapping, typed)
-    rechecked = compare(mapping, fresh, database, keys=suspects)
+    fresh, database = reader.read(scanned, database_only=drift.extra)
+    rechecked = compare(reader.mapping, fresh, database, keys=scanned + drift.extra)
     drift.missing, drift.extra, drift.different = (
         rechecked.missing,
         rechecked.extra,
@@ -518,26 +509,13 @@ def _recheck(
     return drift
 
 
-def _describe_differences(
-    dynamodb: Client,
-    *,
-    table: str,
-    mapping: TableMapping,
-    connection: Any,
-    drift: Drift,
-    source: Side,
-    attribute_types: dict[str, str],
-) -> None:
+def _describe_differences(reader: _KeyReader, drift: Drift) -> None:
     """Name the differing columns of keys a digest-only pass found different, from a
     read of just those keys on both sides (the database in the pass's snapshot)."""
-    keys = [d.key for d in drift.different]
-    database = database_rows_for(connection, mapping, keys)
-    fresh = source_items_for(
-        dynamodb, table, mapping, _item_keys(mapping, source, keys, attribute_types)
-    )
+    fresh, database = reader.read([d.key for d in drift.different])
     for difference in drift.different:
         difference.columns = differing_columns(
-            mapping, fresh.rows.get(difference.key), database.rows.get(difference.key)
+            reader.mapping, fresh.rows.get(difference.key), database.rows.get(difference.key)
         )
 
 
