@@ -23,7 +23,6 @@ import json
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,12 @@ import pytest
 from scripts.local import stack
 from scripts.local.mariadb import Connection, MariaDBServer, connect
 from scripts.local.sample_data import ClickstreamGenerator, to_dynamodb
+from tests.support.local_stack import LocalStack
 from tests.support.secret_scan import find_leaks
 
 pytestmark = [pytest.mark.localstack, pytest.mark.scans_stack_logs]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG_SUFFIXES = (".log", ".err", ".out")
-DRAIN_TIMEOUT_SECONDS = 300
 
 
 def _database_secrets(sm: Any, secret_arn: str) -> dict[str, str]:
@@ -75,19 +73,6 @@ def _end_other_sessions(server: Connection) -> None:
         conn.close()
 
 
-def _drain(state_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable, "-m", "scripts.local.dataplane", "--state-dir", str(state_dir),
-            "drain", "--timeout", str(DRAIN_TIMEOUT_SECONDS),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=False,
-    )  # fmt: skip
-
-
 def _replicate_a_few_items(info: dict[str, Any], paths: stack.StatePaths) -> None:
     """A few changes through the whole pipeline, so every function has run and logged (with
     the real password) even when this test runs alone. Not asserted: at this stage the
@@ -95,7 +80,7 @@ def _replicate_a_few_items(info: dict[str, Any], paths: stack.StatePaths) -> Non
     dynamodb = stack.boto_client("dynamodb", info["aws_endpoint_url"])
     for item in ClickstreamGenerator(seed=77).items(3):
         dynamodb.put_item(TableName=info["table_name"], Item=to_dynamodb(item))
-    _drain(paths.root)
+    LocalStack(paths.root, info).drain_with_cli()
 
 
 def _load_with_a_wrong_password(
@@ -118,7 +103,8 @@ def _load_with_a_wrong_password(
         # The loader connects before it reads the object, so its content does not matter.
         key = f"{prefix}secrets-scan/{time.time_ns()}{suffix}"
         s3.put_object(Bucket=info["bucket_name"], Key=key, Body=b"never loaded\n")
-        _drain(paths.root)  # fails: the loader cannot connect (async retries, then its DLQ)
+        # fails: the loader cannot connect (async retries, then its DLQ)
+        LocalStack(paths.root, info).drain_with_cli()
     finally:
         stack.store_db_secret(endpoint, secret_arn, user, str(info["mysql"]["password"]))
 
@@ -216,7 +202,9 @@ def test_no_password_in_function_environments_outputs_parameters_or_logs(
         assert by_name.get(f"logs/{expected}", "").strip(), f"logs/{expected} missing or empty"
     assert "DB_SECRET_ARN" in by_name[f"function configuration {loader}"]
     assert outputs.strip().startswith("{")
-    assert reports, "no pytest report captured (the terminal reporter is off?)"
+    # the earlier tests' captures are searched when they captured anything (a run of a few
+    # quiet tests may have none), which needs the terminal reporter that keeps them
+    assert request.config.pluginmanager.get_plugin("terminalreporter") is not None
     print(
         f"searched {len(sources)} sources, {sum(len(t) for _, t in sources):,} characters,"
         f" for {len(passwords)} secrets"
