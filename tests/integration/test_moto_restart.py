@@ -21,6 +21,7 @@ import pytest
 
 from scripts.local import stack as local_stack
 
+
 def _port_refuses(url: str) -> bool:
     address = urllib.parse.urlsplit(url)
     try:
@@ -118,9 +119,9 @@ def test_restart_keeps_the_account_the_pipeline_reads(tmp_path: Path) -> None:
 
         client = lambda service: local_stack.boto_client(service, url)  # noqa: E731
         dynamodb, streams = client("dynamodb"), client("dynamodbstreams")
-        assert dynamodb.describe_table(TableName="web_analytics")["Table"][
-            "LatestStreamArn"
-        ] == (stream_arn)
+        assert dynamodb.describe_table(TableName="web_analytics")["Table"]["LatestStreamArn"] == (
+            stream_arn
+        )
         assert dynamodb.scan(TableName="web_analytics", Select="COUNT")["Count"] == 20
         resumed = streams.get_shard_iterator(
             StreamArn=stream_arn,
