@@ -477,6 +477,21 @@ def test_records_older_than_the_maximum_age_go_to_on_failure(
     assert not report["ok"]
 
 
+def test_records_given_up_with_no_destination_are_reported_by_one_drain(
+    aws: Aws, deploy: Deploy, plane_factory: Any
+) -> None:
+    """Lambda drops a batch that used up its retries when the mapping has no on-failure
+    destination: the drain after it says so once; the stats keep the count."""
+    deploy.stream_mapping("fixture.always_fail", MaximumRetryAttempts=1)
+    plane = plane_factory()
+    aws.ddb.put_item(TableName="items", Item={"pk": {"S": "lost"}})
+    report = plane.drain(timeout_s=60)
+    assert any("given up on with no on-failure destination" in r for r in report["reasons"])
+    again = plane.drain(timeout_s=60)
+    assert again["ok"], again["reasons"]
+    assert again["stats"]["streams"]["records_discarded"] == 1
+
+
 def test_checkpoints_survive_a_restart(
     aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
 ) -> None:
@@ -578,6 +593,9 @@ def test_firehose_buffers_transforms_and_writes_prefixes(
     assert aws.objects("lake") == {}  # buffered: neither size nor interval reached
     (reason,) = plane.drain(timeout_s=60)["reasons"]
     assert "match no bucket notification, so nothing loads them" in reason  # none configured
+    again = plane.drain(timeout_s=60)  # said once; the stats keep it
+    assert again["ok"], again["reasons"]
+    assert again["stats"]["objects_never_loaded"] == 1
     objects = aws.objects("lake")
     (data_key,) = [k for k in objects if k.startswith("data/")]
     (error_key,) = [k for k in objects if k.startswith("errors/")]

@@ -148,6 +148,8 @@ class DataPlane:
         self.load_failures: list[dict[str, Any]] = []  # all of them, for /stats
         self.load_failures_reported = 0  # how many of them drains have reported
         self.never_loaded: list[str] = []  # Firehose data objects no notification announced
+        self.never_loaded_reported = 0
+        self.records_discarded_reported = 0
         self.last_scan = 0.0
         self.last_summary: dict[str, Any] = {}
         self.started = False
@@ -341,8 +343,9 @@ class DataPlane:
 
     def _failures(self) -> list[str]:
         """What a drain reports: the state of everything (delivery errors, messages in
-        dead-letter queues, code errors) and the loads that failed since the last drain
-        (a failed load is over; replaying its object is how it gets loaded)."""
+        dead-letter queues, code errors) and what went wrong since the last drain, each once:
+        loads that failed, objects no notification announced, stream records given up on
+        (they are over; the stats keep them all, and a replay or a backfill recovers them)."""
         reasons = []
         for failure in self.load_failures[self.load_failures_reported :]:
             reasons.append(
@@ -352,16 +355,17 @@ class DataPlane:
         self.load_failures_reported = len(self.load_failures)
         for stream, error in sorted(self.firehose.delivery_errors.items()):
             reasons.append(f"Firehose {stream} cannot deliver (records kept buffered): {error}")
-        if self.never_loaded:
+        never_loaded = self.never_loaded[self.never_loaded_reported :]
+        if never_loaded:
             reasons.append(
-                f"{len(self.never_loaded)} objects delivered by Firehose match no bucket "
-                f"notification, so nothing loads them (first: {self.never_loaded[0]})"
+                f"{len(never_loaded)} objects delivered by Firehose match no bucket "
+                f"notification, so nothing loads them (first: {never_loaded[0]})"
             )
-        if self.stream_stats.records_discarded:
-            reasons.append(
-                f"{self.stream_stats.records_discarded} stream records given up on "
-                "with no on-failure destination"
-            )
+        self.never_loaded_reported = len(self.never_loaded)
+        discarded = self.stream_stats.records_discarded - self.records_discarded_reported
+        if discarded:
+            reasons.append(f"{discarded} stream records given up on with no on-failure destination")
+        self.records_discarded_reported = self.stream_stats.records_discarded
         queues = {p.spec.on_failure_arn for p in self.pollers.values()}
         queues |= {c.on_failure_arn for c in self.async_configs.values()}
         queues |= {s.dead_letter_arn for s in self.functions.specs.values()}
