@@ -37,8 +37,9 @@ from tests.support.local_stack import LocalStack
 pytestmark = pytest.mark.localstack
 
 MARIADB_DOWN_SECONDS = 5.0  # at least; it stays down until a load has failed against it
-# frozen: past the data plane's 2 x 20 s and the functions' 3 x 10 s reads, with backoff
-MOTO_FROZEN_SECONDS = 50.0
+# frozen: past the longest client budget, the Firehose emulator's S3 writes (2 x 30 s; the
+# data plane's other calls 2 x 20 s, the functions' 3 x 10 s): one must give up and log it
+MOTO_FROZEN_SECONDS = 75.0
 # refused: past the functions' 3 tries with <= 3 s of backoff (the data plane's 2)
 MOTO_RESTART_DOWN_SECONDS = 10.0
 LOADER_DLQ = "loader_dead_letter_queue_url"
@@ -181,10 +182,11 @@ def test_mariadb_restarted_while_changes_flow_loses_nothing_and_applies_nothing_
 def test_emulator_unreachable_mid_run_loses_nothing_and_applies_nothing_twice(
     stack: LocalStack,
 ) -> None:
-    """Injected: the moto server process is frozen (SIGSTOP) for 50 s, longer than any
-    client's whole retry budget (the data plane's 2 attempts of 20 s, the functions' 3 of 10 s),
-    with changes in the stream, in Firehose's buffers and objects waiting to be loaded,
-    while drains keep the data plane stepping; then resumed (SIGCONT).
+    """Injected: the moto server process is frozen (SIGSTOP) for 75 s, longer than any
+    client's whole retry budget (the Firehose emulator's 2 S3 writes of 30 s, the data plane's
+    other calls 2 of 20 s, the functions' 3 of 10 s), with changes in the stream, in
+    Firehose's buffers and objects waiting to be loaded, while drains keep the data plane
+    stepping; then resumed (SIGCONT).
     Nothing is restarted: the data plane must keep its buffered records and stream positions
     across the failed calls."""
     writer = ChangeWriter(stack, f"moto{uuid.uuid4().hex[:6]}", seed=43)
