@@ -372,14 +372,16 @@ def teardown(state_dir: Path) -> None:
 
 def run_verify(state_dir: Path, out_dir: Path) -> tuple[int, dict[str, Any], str, float]:
     """``ddb2aurora verify --local --json`` as an operator runs it; (exit code, report,
-    stderr tail, the CLI's own peak RSS in MiB)."""
+    stderr tail, the CLI's own peak RSS in MiB). Its progress lines (stderr) are relayed."""
     stdout_path, stderr_path = out_dir / "verify.json", out_dir / "verify.err"
+    relayed = 0
     command = [sys.executable, "-m", "ddb2aurora.ops.cli", "verify", "--json",
                "--local", "--state-dir", str(state_dir)]  # fmt: skip
     with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=REPO_ROOT)
         deadline = time.monotonic() + VERIFY_TIMEOUT_S
         while True:
+            relayed = relay_lines(stderr_path, relayed)
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -389,10 +391,22 @@ def run_verify(state_dir: Path, out_dir: Path) -> tuple[int, dict[str, Any], str
                 break
             time.sleep(0.5)
         process.returncode = os.waitstatus_to_exitcode(status)  # wait4 reaped it
+    relay_lines(stderr_path, relayed)
     report: dict[str, Any] = {}
     with contextlib.suppress(ValueError):
         report = dict(json.loads(stdout_path.read_text()))
     return process.returncode, report, stderr_path.read_text()[-2000:], usage.ru_maxrss / 1024
+
+
+def relay_lines(path: Path, offset: int) -> int:
+    """Print the complete lines written to path after offset; returns the new offset."""
+    with path.open("rb") as source:
+        source.seek(offset)
+        chunk = source.read()
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    for line in complete.decode(errors="replace").splitlines():
+        print(f"  {line}", flush=True)
+    return offset + len(complete)
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Verdict], dict[str, Any]]:

@@ -476,3 +476,22 @@ def test_backfill_records_carry_scanned_binary_as_base64() -> None:
     record = backfill_record(item, ["pk"], "t", 1, "e")
     parsed = ChangeRecord.from_json(record.to_json_line())
     assert parsed.image == {"pk": {"S": "a"}, "blob": {"B": "AP8="}, "set": {"BS": ["AQ=="]}}
+
+
+def test_progress_without_a_terminal_is_a_line_every_interval_and_one_at_the_end():
+    from ddb2aurora.ops.cli import ProgressLines
+
+    now = [0.0]
+    lines: list[str] = []
+    progress = ProgressLines("verify web_analytics", lines.append, lambda: now[0], every_s=30)
+    progress.set_total(2_000_000)
+    for _ in range(100):  # 100 pages of 10,000 over 50 s: one line, at 30 s
+        now[0] += 0.5
+        progress.advance(10_000)
+    assert lines == ["verify web_analytics: 600,000 of 2,000,000 (30%)"]
+    progress.report()  # what the caller does at the end
+    assert lines[-1] == "verify web_analytics: 1,000,000 of 2,000,000 (50%)"
+    unknown = ProgressLines("replay loader-dlq", lines.append, lambda: now[0])
+    unknown.advance(3)
+    unknown.report()
+    assert lines[-1] == "replay loader-dlq: 3"

@@ -127,3 +127,16 @@ def test_a_halted_sampler_still_records_the_final_state_in_the_csv(tmp_path):
         ("writer", "7", str(os.getpid()))
     ]
     assert int(rows[0]["rss_kib"]) > 1024 and sampler.rows[0]["label"] == "writer"
+
+
+def test_verify_progress_is_relayed_a_complete_line_at_a_time(tmp_path, capsys):
+    from scripts.local.soak import relay_lines
+
+    log = tmp_path / "verify.err"
+    log.write_text("verify: 10 of 40 (25%)\nverify: 2")
+    offset = relay_lines(log, 0)
+    assert capsys.readouterr().out == "  verify: 10 of 40 (25%)\n"
+    with log.open("a") as more:
+        more.write("0 of 40 (50%)\n")
+    assert relay_lines(log, offset) == log.stat().st_size
+    assert capsys.readouterr().out == "  verify: 20 of 40 (50%)\n"

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -194,18 +195,57 @@ def target_from(args: argparse.Namespace) -> Target:
     )
 
 
+class ProgressLines:
+    """Progress where no terminal shows a bar (a CI log, a cron mail, ``2> file``): one plain
+    line on stderr at most every ``every_s`` seconds, and one at the end."""
+
+    def __init__(
+        self,
+        description: str,
+        write: Callable[[str], None],
+        clock: Callable[[], float],
+        every_s: float = 30.0,
+    ) -> None:
+        self.description, self.write, self.clock, self.every_s = description, write, clock, every_s
+        self.done, self.total = 0, 0
+        self.last = clock()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.clock() - self.last >= self.every_s:
+            self.report()
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+
+    def report(self) -> None:
+        self.last = self.clock()
+        share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+        of = f" of {self.total:,}" if self.total else ""
+        self.write(f"{self.description}: {self.done:,}{of}{share}")
+
+
 @contextmanager
 def progress_bar(
     description: str, enabled: bool
 ) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """(advance, set_total) for a rich progress bar on stderr (off for --json or no TTY)."""
+    """(advance, set_total): a rich progress bar on a terminal's stderr (off for --json);
+    plain lines every 30 s when stderr is not a terminal, --json or not (stdout stays the
+    JSON document), so that long runs show progress in logs too."""
+    if not err.is_terminal:
+        lines = ProgressLines(
+            description, lambda line: print(line, file=sys.stderr, flush=True), time.monotonic
+        )
+        yield lines.advance, lines.set_total
+        lines.report()
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err,
-        disable=not enabled or not err.is_terminal,
+        disable=not enabled,
     ) as bar:
         task = bar.add_task(description, total=None)
 
