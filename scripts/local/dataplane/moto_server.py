@@ -94,6 +94,83 @@ def treat_requests_as_tls() -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+# ---- scans that do not cost the square of the table ------------------------------------------
+
+
+class _SortedItems:
+    """One table's items in moto's scan order, kept until the table changes."""
+
+    def __init__(self, version: tuple[int, int], items: list[Any]) -> None:
+        self.version = version
+        self.items = items
+
+
+def cache_sorted_scans() -> None:
+    """moto sorts all of a table's items for every Scan page, then walks the sorted list up to
+    the page's ExclusiveStartKey: a full scan of N items costs N/page sorts of N. Measured: a
+    million-change soak's verify (600,000 items) was 30 % through after 53 minutes. Here the
+    sorted list is kept until an item is put or deleted (or the items are replaced, by a
+    restore), and a page starts at its start key (bisect), so pages come out the same, in the
+    same order, at the cost of one sort per change of the table."""
+    import bisect
+    import inspect
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original_all_items = Table.all_items
+    original_scan = Table.scan
+    scan_signature = inspect.signature(original_scan)
+    sorted_by_table: dict[int, tuple[weakref.ref[Any], _SortedItems]] = {}
+    start_after = threading.local()
+
+    def bump(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self.scan_order_version = getattr(self, "scan_order_version", 0) + 1
+
+        return changed
+
+    def sort_key(item: Any) -> Any:  # moto's own, from Table.all_items
+        return (item.hash_key, item.range_key) if item.range_key else item.hash_key
+
+    def all_items(self: Any) -> list[Any]:
+        version = (getattr(self, "scan_order_version", 0), id(self.items))
+        entry = sorted_by_table.get(id(self))
+        cached = entry[1] if entry is not None and entry[0]() is self else None
+        if cached is None or cached.version != version:
+            cached = _SortedItems(version, original_all_items(self))
+            sorted_by_table[id(self)] = (weakref.ref(self), cached)
+        start = getattr(start_after, "key", None)
+        if start is not None:
+            try:
+                after: Any = DynamoType(start[self.hash_key_attr])
+                if self.range_key_attr:
+                    after = (after, DynamoType(start[self.range_key_attr]))
+                return cached.items[bisect.bisect_right(cached.items, after, key=sort_key) :]
+            except (KeyError, TypeError):
+                pass  # moto's own walk from the first item finds the start
+        return list(cached.items)
+
+    @functools.wraps(original_scan)
+    def scan(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = scan_signature.bind(self, *args, **kwargs)
+        if not call.arguments.get("index_name"):
+            start_after.key = call.arguments.get("exclusive_start_key")
+        try:
+            return original_scan(self, *args, **kwargs)
+        finally:
+            start_after.key = None
+
+    Table.put_item = bump(Table.put_item)  # type: ignore[method-assign]
+    Table.delete_item = bump(Table.delete_item)  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.scan = scan  # type: ignore[method-assign]
+
+
 # ---- restart with the account kept ---------------------------------------------------------
 
 
@@ -278,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
 
     disable_in_process_delivery()
     treat_requests_as_tls()
+    cache_sorted_scans()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
