@@ -115,7 +115,14 @@ tf-test: tf-init ## terraform test (mock provider, plan level) in every director
 	   else echo "== terraform test {}: FAILED"; cat $$log; exit 1; fi'
 
 .PHONY: test
-test: lint unit tf-test integration localstack-test ## everything CI runs
+test: lint unit tf-test ## everything CI runs; the two integration suites side by side (the local stack waits on Terraform and on its faults, which leaves a core free)
+	@mkdir -p build
+	@$(MAKE) --no-print-directory integration >build/integration.log 2>&1 & integration=$$!; \
+	  $(MAKE) --no-print-directory localstack-test; localstack=$$?; \
+	  wait $$integration; alongside=$$?; \
+	  echo "== make integration (ran alongside make localstack-test): $$( [ $$alongside -eq 0 ] && echo passed || echo FAILED )"; \
+	  cat build/integration.log; \
+	  [ $$localstack -eq 0 ] && [ $$alongside -eq 0 ]
 
 # ---- the local stack (moto + MariaDB + Terraform + the local data plane); state in $(STATE_DIR)
 STATE_DIR ?= .local
