@@ -146,15 +146,22 @@ def _terminate(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
+    if _exited(pid, timeout):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait up to timeout for pid to exit (reaping it when it is our child)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         if not _alive(pid):
-            return
+            return True
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+    return False
 
 
 def _spawn(command: list[str], log_file: Path, env: Mapping[str, str] | None = None) -> int:
@@ -262,13 +269,8 @@ def restart_moto(state_dir: Path, while_down: Callable[[], None] = lambda: None)
     pid, port = int(known["pid"]), int(str(known["url"]).rsplit(":", 1)[1])
     paths.moto_state.unlink(missing_ok=True)
     os.kill(pid, signal.SIGUSR1)
-    deadline = time.monotonic() + MOTO_SAVE_TIMEOUT_SECONDS
-    while _alive(pid):
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        if time.monotonic() > deadline:
-            raise StackError(f"moto did not save its state within {MOTO_SAVE_TIMEOUT_SECONDS} s")
-        time.sleep(0.1)
+    if not _exited(pid, MOTO_SAVE_TIMEOUT_SECONDS):
+        raise StackError(f"moto did not save its state within {MOTO_SAVE_TIMEOUT_SECONDS} s")
     if not paths.moto_state.exists():
         raise StackError(f"moto exited without saving its state; see {paths.logs / 'moto.log'}")
     try:
