@@ -97,14 +97,6 @@ def treat_requests_as_tls() -> None:
 # ---- scans that do not cost the square of the table ------------------------------------------
 
 
-class _SortedItems:
-    """One table's items in moto's scan order, kept until the table changes."""
-
-    def __init__(self, version: tuple[int, int], items: list[Any]) -> None:
-        self.version = version
-        self.items = items
-
-
 def cache_sorted_scans() -> None:
     """moto sorts all of a table's items for every Scan page, then walks the sorted list up to
     the page's ExclusiveStartKey: a full scan of N items costs N/page sorts of N. Measured: a
@@ -121,7 +113,10 @@ def cache_sorted_scans() -> None:
     original_all_items = Table.all_items
     original_scan = Table.scan
     scan_signature = inspect.signature(original_scan)
-    sorted_by_table: dict[int, tuple[weakref.ref[Any], _SortedItems]] = {}
+    # table -> (its version, its items in scan order); outside the table, so never pickled
+    sorted_by_table: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], list[Any]]] = (
+        weakref.WeakKeyDictionary()
+    )
     start_after = threading.local()
 
     def bump(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,21 +134,20 @@ def cache_sorted_scans() -> None:
 
     def all_items(self: Any) -> list[Any]:
         version = (getattr(self, "scan_order_version", 0), id(self.items))
-        entry = sorted_by_table.get(id(self))
-        cached = entry[1] if entry is not None and entry[0]() is self else None
-        if cached is None or cached.version != version:
-            cached = _SortedItems(version, original_all_items(self))
-            sorted_by_table[id(self)] = (weakref.ref(self), cached)
+        cached_version, items = sorted_by_table.get(self, (None, []))
+        if cached_version != version:
+            items = original_all_items(self)
+            sorted_by_table[self] = (version, items)
         start = getattr(start_after, "key", None)
         if start is not None:
             try:
                 after: Any = DynamoType(start[self.hash_key_attr])
                 if self.range_key_attr:
                     after = (after, DynamoType(start[self.range_key_attr]))
-                return cached.items[bisect.bisect_right(cached.items, after, key=sort_key) :]
+                return items[bisect.bisect_right(items, after, key=sort_key) :]
             except (KeyError, TypeError):
                 pass  # moto's own walk from the first item finds the start
-        return list(cached.items)
+        return list(items)
 
     @functools.wraps(original_scan)
     def scan(self: Any, *args: Any, **kwargs: Any) -> Any:
