@@ -117,7 +117,6 @@ def test_restart_keeps_the_account_the_pipeline_reads(tmp_path: Path) -> None:
         assert local_stack.restart_moto(tmp_path, while_down=while_down) == url
         assert not paths.moto_state.exists(), "the new process consumed the saved state"
 
-        client = lambda service: local_stack.boto_client(service, url)  # noqa: E731
         dynamodb, streams = client("dynamodb"), client("dynamodbstreams")
         assert dynamodb.describe_table(TableName="web_analytics")["Table"]["LatestStreamArn"] == (
             stream_arn
