@@ -885,7 +885,7 @@ def test_s3_events_url_encode_keys_like_s3(
 
 
 def test_async_retries_then_on_failure_destination(
-    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any
+    aws: Aws, deploy: Deploy, event_log: Path, plane_factory: Any, caplog: Any
 ) -> None:
     deploy.object_loader("fixture.always_fail")
     dlq_url, dlq_arn = aws.queue("load-failures")
@@ -901,6 +901,9 @@ def test_async_retries_then_on_failure_destination(
     assert any("in/file 1.csv" in reason for reason in report["reasons"])
     assert any("dead-letter queue" in reason for reason in report["reasons"])
     assert len(logged(event_log)) == 2  # the first try and one retry
+    # the failed first try is logged when it fails, not only once the retries are over
+    (retry,) = [r.getMessage() for r in caplog.records if "retried in" in r.getMessage()]
+    assert "(attempt 1 of 2)" in retry and "ValueError this function always fails" in retry
     (message,) = aws.messages(dlq_url)
     assert message["requestContext"]["condition"] == "RetriesExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 2

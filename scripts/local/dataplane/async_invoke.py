@@ -121,7 +121,20 @@ class AsyncInvoker:
             self._exhausted(item, result, "RetriesExhausted", config)
         else:
             self.stats.retried += 1
-            item.next_at = time.monotonic() + self.retry_delay_s * item.attempts
+            delay_s = self.retry_delay_s * item.attempts
+            # each failed attempt is logged, as Lambda's log of the invocation shows it: an
+            # outage shows within one attempt, not after the last of the retries
+            log.warning(
+                "async event %s to %s failed (attempt %d of %d), retried in %.1f s: %s %s",
+                item.request_id,
+                item.function_arn,
+                item.attempts,
+                config.max_retries + 1,
+                delay_s,
+                result.error_type,
+                result.error_message[:300],
+            )
+            item.next_at = time.monotonic() + delay_s
             self.queue.append(item)
 
     def _record(self, item: AsyncEvent, result: InvokeResult, condition: str) -> dict[str, Any]:
