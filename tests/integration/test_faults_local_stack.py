@@ -13,18 +13,21 @@ launcher therefore saves every backend on SIGUSR1 and a new process loads them
 requests refused (503, then connection refused) while it is away. The unreachable test
 is the other way an endpoint fails: the process is stopped with SIGSTOP (the kernel still
 accepts TCP connections, nothing answers, so clients run into their read timeouts: the
-functions' 10 s, the data plane's 20 s, the Firehose emulator's 30 s for S3 writes) and
-resumed with SIGCONT.
+functions' 10 s, the data plane's 20 s, the Firehose API forwarder's 30 s) and resumed with
+SIGCONT once a call to it has given up.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +40,19 @@ from tests.support.local_stack import LocalStack
 pytestmark = pytest.mark.localstack
 
 MARIADB_DOWN_SECONDS = 5.0  # at least; it stays down until a load has failed against it
-# frozen: past every client's budget (the data plane's calls, S3 writes included, 2 x 20 s;
-# the functions' 3 x 10 s): one must give up and log it. Seen failing twice (at 50 s and at
-# 75 s) with no timeout logged, cause not found yet
-MOTO_FROZEN_SECONDS = 75.0
+# frozen: at least past one read timeout of every client (the functions' 10 s, the data
+# plane's 20 s), and until the data plane has logged a call to it that gave up. How long
+# that takes is not fixed: one S3 PUT to a stopped server was measured giving up after
+# 19-65 s (2 attempts; Expect: 100-continue, body sent, then the read timeout), and the
+# data plane may first wait on a function whose own calls to moto are timing out. A fixed
+# 75 s freeze was sometimes over before anything gave up
+MOTO_FROZEN_MIN_SECONDS = 25.0
+MOTO_FROZEN_MAX_SECONDS = 300.0
+# how botocore words a call to an endpoint that accepted the connection and never answered
+EMULATOR_CALL_TIMED_OUT = re.compile(
+    r"(Read timeout on|Connect timeout on"
+    r"|Connection was closed before we received a valid response from) endpoint URL"
+)
 # refused: past the functions' 3 tries with <= 3 s of backoff (the data plane's 2)
 MOTO_RESTART_DOWN_SECONDS = 10.0
 LOADER_DLQ = "loader_dead_letter_queue_url"
@@ -122,6 +134,37 @@ class Background:
             raise self._error
 
 
+class DataPlaneLog:
+    """The data plane's log from the moment this is made: what it said during a fault."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self._path = stack.state_dir / "logs" / "dataplane.log"
+        self._offset = self._path.stat().st_size
+
+    def text(self) -> str:
+        with self._path.open("rb") as lines:
+            lines.seek(self._offset)
+            return lines.read().decode(errors="replace")
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not pattern.search(self.text()):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(1)
+        return True
+
+
+@contextmanager
+def drains_under_way(stack: LocalStack) -> Iterator[None]:
+    """Drains run back to back while the block injects its fault: records are moving
+    through every stage when it starts, and the data plane keeps stepping through it."""
+    with Background(lambda: stack.drain(60), tolerate_errors=True):
+        time.sleep(1)
+        yield
+        time.sleep(2)
+
+
 def _failed_loads(stats: dict[str, Any]) -> int:
     return int(stats["async"]["retried"]) + int(stats["async"]["exhausted"])
 
@@ -183,32 +226,26 @@ def test_mariadb_restarted_while_changes_flow_loses_nothing_and_applies_nothing_
 def test_emulator_unreachable_mid_run_loses_nothing_and_applies_nothing_twice(
     stack: LocalStack,
 ) -> None:
-    """Injected: the moto server process is frozen (SIGSTOP) for 75 s, longer than any
-    client's whole retry budget (the data plane's 2 attempts of 20 s, the functions' 3 of
-    10 s), with changes in the stream, in
+    """Injected: the moto server process is frozen (SIGSTOP) with changes in the stream, in
     Firehose's buffers and objects waiting to be loaded, while drains keep the data plane
-    stepping; then resumed (SIGCONT).
+    stepping: at least 25 s, and until a call of the data plane to it has given up (timed
+    out through all its attempts) and been logged; then resumed (SIGCONT).
     Nothing is restarted: the data plane must keep its buffered records and stream positions
     across the failed calls."""
     writer = ChangeWriter(stack, f"moto{uuid.uuid4().hex[:6]}", seed=43)
     writer.write(60)
     moto_pid = int(json.loads((stack.state_dir / "moto.json").read_text())["pid"])
-    log = stack.state_dir / "logs" / "dataplane.log"
-    log_offset = log.stat().st_size
+    log = DataPlaneLog(stack)
 
-    with Background(lambda: stack.drain(60), tolerate_errors=True):
-        time.sleep(1)  # a drain is under way: records are moving through every stage
+    with drains_under_way(stack):
         os.kill(moto_pid, signal.SIGSTOP)
         try:
-            time.sleep(MOTO_FROZEN_SECONDS)
+            time.sleep(MOTO_FROZEN_MIN_SECONDS)
+            felt = log.wait_for(EMULATOR_CALL_TIMED_OUT, MOTO_FROZEN_MAX_SECONDS)
         finally:
             os.kill(moto_pid, signal.SIGCONT)
-        time.sleep(2)
-    with log.open("rb") as lines:
-        lines.seek(log_offset)
-        during = lines.read().decode(errors="replace")
-    # the outage was felt: a call to the emulator failed with a timeout and was logged
-    assert "timeout" in during.lower() or "timed out" in during.lower(), during[-3000:]
+    # the outage was felt: a call to the emulator gave up on it and the data plane logged it
+    assert felt, log.text()[-3000:]
 
     writer.write(30)  # and the pipeline carries on
     _recover_and_check(stack, writer)
@@ -228,21 +265,15 @@ def test_emulator_restarted_mid_run_loses_nothing_and_applies_nothing_twice(
     writer.write(60)
     moto_json = stack.state_dir / "moto.json"
     pid_before = json.loads(moto_json.read_text())["pid"]
-    log = stack.state_dir / "logs" / "dataplane.log"
-    log_offset = log.stat().st_size
+    log = DataPlaneLog(stack)
 
-    with Background(lambda: stack.drain(60), tolerate_errors=True):
-        time.sleep(1)  # a drain is under way: records are moving through every stage
+    with drains_under_way(stack):
         local_stack.restart_moto(
             stack.state_dir, while_down=lambda: time.sleep(MOTO_RESTART_DOWN_SECONDS)
         )
-        time.sleep(2)
     assert json.loads(moto_json.read_text())["pid"] != pid_before, "not a new process"
-    with log.open("rb") as lines:
-        lines.seek(log_offset)
-        during = lines.read().decode(errors="replace")
     # the outage was felt: a call to the emulator was refused and logged
-    assert "Could not connect to the endpoint URL" in during, during[-3000:]
+    assert "Could not connect to the endpoint URL" in log.text(), log.text()[-3000:]
 
     writer.write(30)  # and the pipeline carries on
     _recover_and_check(stack, writer)
