@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -276,15 +277,22 @@ def test_verify_names_a_missing_an_extra_and_an_altered_row_and_exits_non_zero(s
     stack.sql(
         "INSERT INTO web_analytics (page_id, activity_dt, hits, _seq, _event_ts, _loaded_at)"
         " VALUES ('/drift/extra', '2026-11-30 00:00:00', 1, 1, NOW(), NOW()),"
-        " ('/drift/extra-deleted', '2026-11-30 00:00:00', 1, 1, NOW(), NOW())"
+        " ('/drift/extra-deleted', '2026-11-30 00:00:00', 1, 1, NOW(), NOW()),"
+        " ('/drift/extra-deleted-2', '2026-11-30 00:00:00', 1, 1, NOW(), NOW())"
     )
-    stack.sql("UPDATE web_analytics SET _deleted_at = NOW() WHERE page_id = '/drift/extra-deleted'")
+    stack.sql(
+        "UPDATE web_analytics SET _deleted_at = NOW() WHERE page_id LIKE %s",
+        ("/drift/extra-deleted%",),
+    )
 
     result = stack.cli("verify", "--recheck-after", "0")
     assert result.returncode == 1, result.stderr
     assert missing["page_id"]["S"] in result.stdout
     assert altered["page_id"]["S"] in result.stdout and "hits" in result.stdout
     assert "/drift/extra" in result.stdout and "/drift/extra-deleted" not in result.stdout
+    # its last progress line: every item and every row read, soft-deleted rows too, of a total
+    # that counted them all
+    assert re.search(r"^verify: ([\d,]+) of \1 \(100%\)$", result.stderr, re.M), result.stderr
     report = stack.cli_json("verify", expect=1)
     assert report["counts"] == {
         "missing": 1,

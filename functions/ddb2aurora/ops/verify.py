@@ -248,12 +248,7 @@ def read_database(
     connection.commit()  # a fresh snapshot
     side = Side(keep_rows=keep_rows)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
-            "AND table_name = %s",
-            (mapping.target_table,),
-        )
-        if not cursor.fetchone()[0]:
+        if not _table_exists(cursor, mapping):
             if missing_ok:
                 return side
             raise OpsError(
@@ -369,7 +364,7 @@ def run_verify(
             progress=progress,
         )
     else:
-        on_total(info.item_count * 2)
+        on_total(info.item_count + _row_count(connection, mapping))
         types = _attribute_types(dynamodb, table)
         source = source_side(
             dynamodb,
@@ -466,6 +461,25 @@ def _live_count(connection: Any, mapping: TableMapping) -> int:
             "WHERE `_deleted_at` IS NULL"
         )
         return int(cursor.fetchone()[0])
+
+
+def _row_count(connection: Any, mapping: TableMapping) -> int:
+    """Every row a full pass reads, soft-deleted ones too (0 while the table does not exist
+    yet: the pass itself says so)."""
+    with connection.cursor() as cursor:
+        if not _table_exists(cursor, mapping):
+            return 0
+        cursor.execute(f"SELECT COUNT(*) FROM {quote_identifier(mapping.target_table)}")
+        return int(cursor.fetchone()[0])
+
+
+def _table_exists(cursor: Any, mapping: TableMapping) -> bool:
+    cursor.execute(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+        "AND table_name = %s",
+        (mapping.target_table,),
+    )
+    return bool(cursor.fetchone()[0])
 
 
 @dataclass(frozen=True)
