@@ -913,6 +913,36 @@ def test_async_retries_then_on_failure_destination(
     assert report["stats"]["load_failures"] == 1
 
 
+def test_a_drain_with_the_emulator_gone_logs_an_unreadable_queue_and_tries_no_more(
+    aws: Aws, deploy: Deploy, plane_factory: Any, caplog: Any
+) -> None:
+    """Each call to an emulator that does not answer costs a whole retry budget while the
+    drain holds the data plane's lock: the first one is logged and ends the queue checks."""
+    deploy.object_loader("fixture.always_fail")
+    _, on_failure = aws.queue("on-failure")
+    dead_letter, _ = aws.queue("dead-letter")
+    aws.lam.put_function_event_invoke_config(
+        FunctionName="loader", DestinationConfig={"OnFailure": {"Destination": on_failure}}
+    )
+    aws.lam.update_function_configuration(  # a queue the function dead-letters to itself
+        FunctionName="loader", Environment={"Variables": {"DEAD_LETTER_QUEUE_URL": dead_letter}}
+    )
+    plane = plane_factory()
+    assert plane.drain(timeout_s=60)["ok"]  # both queues read, both empty
+    plane.sqs = boto3.client(
+        "sqs",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",  # nothing listens: refused
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    (reason,) = plane.drain(timeout_s=60)["reasons"]
+    assert reason.startswith("cannot read dead-letter queue arn:aws:sqs:"), reason
+    assert reason.endswith("1 more not checked"), reason
+    logged_lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("cannot read dead-letter queue" in line for line in logged_lines), logged_lines
+
+
 def test_a_failed_load_is_reported_by_one_drain_and_kept_in_stats(
     aws: Aws, deploy: Deploy, plane_factory: Any
 ) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .async_invoke import AsyncConfig, AsyncEvent, AsyncInvoker
 from .firehose import DeliveryStreamSpec, FirehoseAPI, FirehoseEmulator, PutFault, WrittenObject
@@ -375,22 +376,7 @@ class DataPlane:
             for name, value in spec.environment.items()
             if name.endswith("DEAD_LETTER_QUEUE_URL") and value
         }
-        for arn in sorted(q for q in queues if q and ":sqs:" in q):
-            try:
-                urls.add(queue_url(self.sqs, arn))
-            except Exception as error:
-                reasons.append(f"cannot find dead-letter queue {arn}: {error}")
-        for url in sorted(urls):
-            try:
-                attributes = self.sqs.get_queue_attributes(
-                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-                )["Attributes"]
-            except Exception as error:
-                reasons.append(f"cannot read dead-letter queue {url}: {error}")
-                continue
-            count = int(attributes.get("ApproximateNumberOfMessages", 0))
-            if count:
-                reasons.append(f"{count} messages in dead-letter queue {url}")
+        reasons.extend(self._dead_letter_depths(queues, urls))
         used = {self.functions.resolve(p.spec.function_arn) for p in self.pollers.values()}
         used |= {self.functions.resolve(n.function_arn) for n in self.notifier.specs}
         used |= {
@@ -403,6 +389,41 @@ class DataPlane:
         return reasons
 
     # -- wiring between the parts -------------------------------------------------------
+
+    def _dead_letter_depths(self, arns: set[str | None], urls: set[str]) -> list[str]:
+        """A reason per dead-letter queue holding messages. A queue that cannot be read is a
+        reason too, and logged; once the emulator does not answer (a transport error, each
+        one a whole retry budget) the remaining queues are not tried: the drain holds the
+        data plane's lock meanwhile."""
+        reasons: list[str] = []
+        checks = [("arn", arn) for arn in sorted(a for a in arns if a and ":sqs:" in a)]
+        checks += [("url", url) for url in sorted(urls)]
+        read: set[str] = set()
+        for index, (kind, queue) in enumerate(checks):
+            try:
+                url = queue_url(self.sqs, queue) if kind == "arn" else queue
+                if url in read:
+                    continue
+                read.add(url)
+                attributes = self.sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+            except ClientError as error:
+                log.warning("cannot read dead-letter queue %s: %s", queue, error)
+                reasons.append(f"cannot read dead-letter queue {queue}: {error}")
+                continue
+            except BotoCoreError as error:
+                log.warning("cannot read dead-letter queue %s: %s", queue, error)
+                reasons.append(
+                    f"cannot read dead-letter queue {queue}: {error}; "
+                    f"{len(checks) - index - 1} more not checked"
+                )
+                break
+            count = int(attributes.get("ApproximateNumberOfMessages", 0))
+            if count:
+                reasons.append(f"{count} messages in dead-letter queue {url}")
+        return reasons
+
     def _object_written(self, written: WrittenObject) -> None:
         if written.change_ts_ms:
             self.change_ts_by_object[(written.bucket, written.key)] = written.change_ts_ms
