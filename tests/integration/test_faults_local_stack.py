@@ -45,7 +45,8 @@ MARIADB_DOWN_SECONDS = 5.0  # at least; it stays down until a load has failed ag
 # that takes is not fixed: one S3 PUT to a stopped server was measured giving up after
 # 19-65 s (2 attempts; Expect: 100-continue, body sent, then the read timeout), and the
 # data plane may first wait on a function whose own calls to moto are timing out. A fixed
-# 75 s freeze was sometimes over before anything gave up
+# 75 s freeze was sometimes over before anything was logged (a drain's dead-letter queue
+# reads failed silently for minutes; they are logged now)
 MOTO_FROZEN_MIN_SECONDS = 25.0
 MOTO_FROZEN_MAX_SECONDS = 300.0
 # how botocore words a call to an endpoint that accepted the connection and never answered
