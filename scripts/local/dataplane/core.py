@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore import exceptions as botocore_errors
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from .async_invoke import AsyncConfig, AsyncEvent, AsyncInvoker
 from .firehose import DeliveryStreamSpec, FirehoseAPI, FirehoseEmulator, PutFault, WrittenObject
@@ -396,29 +396,28 @@ class DataPlane:
         one a whole retry budget) the remaining queues are not tried: the drain holds the
         data plane's lock meanwhile."""
         reasons: list[str] = []
-        checks = [("arn", arn) for arn in sorted(a for a in arns if a and ":sqs:" in a)]
-        checks += [("url", url) for url in sorted(urls)]
+        queues = sorted(a for a in arns if a and ":sqs:" in a) + sorted(urls)
         read: set[str] = set()
-        for index, (kind, queue) in enumerate(checks):
+        for index, queue in enumerate(queues):
             try:
-                url = queue_url(self.sqs, queue) if kind == "arn" else queue
+                url = queue_url(self.sqs, queue) if queue.startswith("arn:") else queue
                 if url in read:
                     continue
                 read.add(url)
                 attributes = self.sqs.get_queue_attributes(
                     QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
                 )["Attributes"]
-            except ClientError as error:
+            except Exception as error:
                 log.warning("cannot read dead-letter queue %s: %s", queue, error)
-                reasons.append(f"cannot read dead-letter queue {queue}: {error}")
+                reason = f"cannot read dead-letter queue {queue}: {error}"
+                # the emulator does not answer: refused, timed out, closed without a reply
+                if isinstance(
+                    error, botocore_errors.HTTPClientError | botocore_errors.ConnectionError
+                ):
+                    reasons.append(f"{reason}; {len(queues) - index - 1} more not checked")
+                    break
+                reasons.append(reason)
                 continue
-            except BotoCoreError as error:
-                log.warning("cannot read dead-letter queue %s: %s", queue, error)
-                reasons.append(
-                    f"cannot read dead-letter queue {queue}: {error}; "
-                    f"{len(checks) - index - 1} more not checked"
-                )
-                break
             count = int(attributes.get("ApproximateNumberOfMessages", 0))
             if count:
                 reasons.append(f"{count} messages in dead-letter queue {url}")
